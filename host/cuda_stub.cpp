@@ -1,0 +1,35 @@
+// Built instead of kernels/*.cu when cubias is configured without CUDA
+// (CUBIAS_WITH_CUDA=OFF): the CUDA backend then reports that it is absent.
+#include "internal.h"
+
+static cubias_status_t absent(cubias_handle_t h) {
+  return cubias_fail(h, CUBIAS_STATUS_NO_DEVICE, "this cubias was built without CUDA support");
+}
+
+int cubias_cuda_build_enabled(void) { return 0; }
+cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device) {
+  *device = -1;
+  return absent(h);
+}
+cubias_status_t cubias_cuda_alloc(cubias_handle_t h, size_t, void **) { return absent(h); }
+void cubias_cuda_free(cubias_handle_t, void *) {}
+cubias_status_t cubias_cuda_sync(cubias_handle_t h) { return absent(h); }
+int cubias_cuda_pointer_kind(const void *) { return -1; }
+cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *, const void *, size_t, int) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_stats_reset(cubias_handle_t h, cubias_stats_t) { return absent(h); }
+cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t,
+                                             const cubias_tensor_t *, const cubias_plan_t *,
+                                             void *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_stats_merge_state(cubias_handle_t h, cubias_stats_t, const void *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t, int, double *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *, const cubias_export_header_t *) {
+  return absent(h);
+}

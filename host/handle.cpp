@@ -1,0 +1,146 @@
+// Handle lifecycle, streams, versions and status strings.
+#include <new>
+
+#include "internal.h"
+
+extern "C" const char *cubias_status_string(cubias_status_t status) {
+  switch (status) {
+    case CUBIAS_STATUS_SUCCESS: return "CUBIAS_STATUS_SUCCESS: no error";
+    case CUBIAS_STATUS_INVALID_VALUE: return "CUBIAS_STATUS_INVALID_VALUE: an argument is invalid";
+    case CUBIAS_STATUS_SHAPE_MISMATCH: return "CUBIAS_STATUS_SHAPE_MISMATCH: sizes disagree";
+    case CUBIAS_STATUS_OVERFLOW: return "CUBIAS_STATUS_OVERFLOW: a size does not fit in int64";
+    case CUBIAS_STATUS_HANDLE_MISMATCH:
+      return "CUBIAS_STATUS_HANDLE_MISMATCH: object belongs to another handle";
+    case CUBIAS_STATUS_WRONG_MEMORY:
+      return "CUBIAS_STATUS_WRONG_MEMORY: pointer is on the wrong side (host vs device)";
+    case CUBIAS_STATUS_NO_DEVICE: return "CUBIAS_STATUS_NO_DEVICE: no usable CUDA device";
+    case CUBIAS_STATUS_ALLOC_FAILED: return "CUBIAS_STATUS_ALLOC_FAILED: allocation failed";
+    case CUBIAS_STATUS_CUDA_ERROR: return "CUBIAS_STATUS_CUDA_ERROR: a CUDA call failed";
+    case CUBIAS_STATUS_CUBLAS_ERROR: return "CUBIAS_STATUS_CUBLAS_ERROR: a cuBLAS call failed";
+    case CUBIAS_STATUS_NOT_SUPPORTED: return "CUBIAS_STATUS_NOT_SUPPORTED: not supported";
+    case CUBIAS_STATUS_NO_DATA: return "CUBIAS_STATUS_NO_DATA: no finite data";
+    case CUBIAS_STATUS_INTERNAL_ERROR: return "CUBIAS_STATUS_INTERNAL_ERROR: internal error";
+  }
+  return "CUBIAS_STATUS_UNKNOWN: not a cubias status";
+}
+
+extern "C" cubias_status_t cubias_get_version(int *major, int *minor, int *patch) {
+  if (major) *major = CUBIAS_VERSION_MAJOR;
+  if (minor) *minor = CUBIAS_VERSION_MINOR;
+  if (patch) *patch = CUBIAS_VERSION_PATCH;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend_t backend) {
+  const char *where = "cubias_create";
+  if (!handle) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: handle is NULL", where);
+  *handle = nullptr;
+  if (backend != CUBIAS_BACKEND_AUTO && backend != CUBIAS_BACKEND_CPU &&
+      backend != CUBIAS_BACKEND_CUDA)
+    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown backend %d", where,
+                       (int)backend);
+  int device = -1;
+  int cuda_ok = 0;
+  if (backend != CUBIAS_BACKEND_CPU) {
+    // Probe quietly for AUTO: its failure only means "use the CPU".
+    cubias_status_t st = cubias_cuda_probe(nullptr, &device);
+    cuda_ok = st == CUBIAS_STATUS_SUCCESS;
+    if (!cuda_ok && backend == CUBIAS_BACKEND_CUDA) return st;  // probe recorded why
+  } else if (cubias_cuda_build_enabled()) {
+    // Only to tell device pointers from host ones in the CPU backend's checks.
+    cuda_ok = cubias_cuda_probe(nullptr, &device) == CUBIAS_STATUS_SUCCESS;
+  }
+  if (!cuda_ok) cubias_clear_error(nullptr);  // a failed probe is not an error here
+  cubias_handle_s *h = new (std::nothrow) cubias_handle_s();
+  if (!h) return cubias_fail(nullptr, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
+  h->backend = (backend == CUBIAS_BACKEND_CPU || !cuda_ok) ? CUBIAS_BACKEND_CPU : CUBIAS_BACKEND_CUDA;
+  h->device = device;
+  h->stream = nullptr;
+  h->live_stats = 0;
+  h->cuda_present = cuda_ok;
+  h->workspace = nullptr;
+  h->workspace_bytes = 0;
+  h->last_error[0] = '\0';
+  *handle = h;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+static void free_backend(cubias_handle_t h, void *p) {
+  if (h->backend == CUBIAS_BACKEND_CUDA)
+    cubias_cuda_free(h, p);
+  else
+    cubias_cpu_free(p);
+}
+
+extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
+  if (!h) return CUBIAS_STATUS_SUCCESS;
+  if (h->live_stats != 0)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "cubias_destroy: %d statistics object(s) of this handle are still alive; "
+                       "destroy them first",
+                       h->live_stats);
+  cubias_status_t st = CUBIAS_STATUS_SUCCESS;
+  if (h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
+  if (h->workspace) free_backend(h, h->workspace);
+  delete h;
+  return st;
+}
+
+extern "C" cubias_status_t cubias_get_backend(cubias_handle_t h, cubias_backend_t *backend) {
+  cubias_status_t st = cubias_check_handle(h, "cubias_get_backend");
+  if (st) return st;
+  if (!backend) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "cubias_get_backend: backend is NULL");
+  *backend = h->backend;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_set_stream(cubias_handle_t h, void *stream) {
+  cubias_status_t st = cubias_check_handle(h, "cubias_set_stream");
+  if (st) return st;
+  if (h->backend == CUBIAS_BACKEND_CUDA && stream != h->stream) {
+    st = cubias_cuda_sync(h);  // the workspace must not be shared by two streams
+    if (st) return st;
+  }
+  h->stream = stream;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_get_stream(cubias_handle_t h, void **stream) {
+  cubias_status_t st = cubias_check_handle(h, "cubias_get_stream");
+  if (st) return st;
+  if (!stream) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "cubias_get_stream: stream is NULL");
+  *stream = h->stream;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_synchronize(cubias_handle_t h) {
+  cubias_status_t st = cubias_check_handle(h, "cubias_synchronize");
+  if (st) return st;
+  return h->backend == CUBIAS_BACKEND_CUDA ? cubias_cuda_sync(h) : CUBIAS_STATUS_SUCCESS;
+}
+
+cubias_status_t cubias_workspace(cubias_handle_t h, size_t bytes, void **ws) {
+  if (bytes <= h->workspace_bytes && h->workspace) {
+    *ws = h->workspace;
+    return CUBIAS_STATUS_SUCCESS;
+  }
+  void *p = nullptr;
+  cubias_status_t st = h->backend == CUBIAS_BACKEND_CUDA ? cubias_cuda_alloc(h, bytes, &p)
+                                                          : cubias_cpu_alloc(h, bytes, &p);
+  if (st) return st;
+  if (h->workspace) {
+    if (h->backend == CUBIAS_BACKEND_CUDA) {
+      // Work already enqueued may still read the old workspace.
+      st = cubias_cuda_sync(h);
+      if (st) {
+        cubias_cuda_free(h, p);
+        return st;
+      }
+    }
+    free_backend(h, h->workspace);
+  }
+  h->workspace = p;
+  h->workspace_bytes = bytes;
+  *ws = p;
+  return CUBIAS_STATUS_SUCCESS;
+}

@@ -1,0 +1,285 @@
+// Statistics entry points: argument checks, then dispatch to the backend.
+#include <new>
+#include <string.h>
+
+#include "internal.h"
+
+static size_t state_bytes(int64_t channels) {
+  return (size_t)CUBIAS_MOMENT_FIELDS * sizeof(double) * (size_t)channels;
+}
+
+size_t cubias_stats_workspace_bytes(const cubias_plan_t *plan, int64_t channels) {
+  return (size_t)CUBIAS_MOMENT_FIELDS * sizeof(double) * (size_t)plan->nchunks * (size_t)channels;
+}
+
+static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
+
+extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channels,
+                                               cubias_activation_t act, float act_param,
+                                               cubias_stats_t *out) {
+  const char *where = "cubias_stats_create";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  if (!out) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: stats is NULL", where);
+  *out = nullptr;
+  if (channels < 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: channels is %lld; must be >= 1", where,
+                       (long long)channels);
+  if (channels > ((int64_t)1 << 40))
+    return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: channels %lld is too large", where,
+                       (long long)channels);
+  if ((int)act < CUBIAS_ACT_IDENTITY || (int)act > CUBIAS_ACT_SILU)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown activation %d", where,
+                       (int)act);
+  if (act == CUBIAS_ACT_LEAKY_RELU && !(act_param == act_param && act_param - act_param == 0.0f))
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: the leaky-ReLU slope must be finite (got %g)", where, (double)act_param);
+  cubias_stats_s *s = new (std::nothrow) cubias_stats_s();
+  if (!s) return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
+  s->owner = h;
+  s->channels = channels;
+  s->act = (int)act;
+  s->slope = act == CUBIAS_ACT_LEAKY_RELU ? act_param : 0.0f;
+  s->state = nullptr;
+  st = is_cuda(h) ? cubias_cuda_alloc(h, state_bytes(channels), &s->state)
+                  : cubias_cpu_alloc(h, state_bytes(channels), &s->state);
+  if (st) {
+    delete s;
+    return st;
+  }
+  st = is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
+  if (st) {
+    if (is_cuda(h))
+      cubias_cuda_free(h, s->state);
+    else
+      cubias_cpu_free(s->state);
+    delete s;
+    return st;
+  }
+  h->live_stats++;
+  *out = s;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_stats_destroy(cubias_stats_t s) {
+  if (!s) return CUBIAS_STATUS_SUCCESS;
+  cubias_handle_t h = s->owner;
+  cubias_status_t st = CUBIAS_STATUS_SUCCESS;
+  if (is_cuda(h)) {
+    st = cubias_cuda_sync(h);  // enqueued work may still use the state
+    cubias_cuda_free(h, s->state);
+  } else {
+    cubias_cpu_free(s->state);
+  }
+  h->live_stats--;
+  delete s;
+  return st;
+}
+
+extern "C" cubias_status_t cubias_stats_channels(cubias_stats_t s, int64_t *channels) {
+  if (!s || !channels)
+    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
+                       "cubias_stats_channels: stats or channels is NULL");
+  *channels = s->channels;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_stats_reset(cubias_handle_t h, cubias_stats_t s) {
+  cubias_status_t st = cubias_check_stats(h, s, "cubias_stats_reset");
+  if (st) return st;
+  return is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
+}
+
+static cubias_status_t plan_for(cubias_handle_t h, const cubias_tensor_t *x, const char *where,
+                                cubias_plan_t *plan, void **ws) {
+  cubias_status_t st = cubias_check_tensor(h, x, where);
+  if (st) return st;
+  *plan = cubias_make_plan(x->outer, x->channels, x->inner);
+  return cubias_workspace(h, cubias_stats_workspace_bytes(plan, x->channels), ws);
+}
+
+extern "C" cubias_status_t cubias_stats_accumulate(cubias_handle_t h, cubias_stats_t s,
+                                                   const cubias_tensor_t *x) {
+  const char *where = "cubias_stats_accumulate";
+  cubias_status_t st = cubias_check_stats(h, s, where);
+  if (st) return st;
+  st = cubias_check_tensor(h, x, where);
+  if (st) return st;
+  if (x->channels != s->channels)
+    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                       "%s: the tensor has %lld channels, the accumulator %lld", where,
+                       (long long)x->channels, (long long)s->channels);
+  cubias_plan_t plan;
+  void *ws = nullptr;
+  st = plan_for(h, x, where, &plan, &ws);
+  if (st) return st;
+  return is_cuda(h) ? cubias_cuda_stats_accumulate(h, s, x, &plan, ws)
+                    : cubias_cpu_stats_accumulate(h, s, x, &plan, ws);
+}
+
+extern "C" cubias_status_t cubias_reserve_workspace(cubias_handle_t h, const cubias_tensor_t *x) {
+  const char *where = "cubias_reserve_workspace";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  cubias_plan_t plan;
+  void *ws = nullptr;
+  return plan_for(h, x, where, &plan, &ws);
+}
+
+static cubias_status_t check_compatible(cubias_handle_t h, cubias_stats_t a, cubias_stats_t b,
+                                        const char *where) {
+  if (a->channels != b->channels)
+    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH, "%s: channels differ (%lld vs %lld)",
+                       where, (long long)a->channels, (long long)b->channels);
+  if (a->act != b->act || a->slope != b->slope)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: the accumulators track different activations (%d vs %d)", where,
+                       a->act, b->act);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_stats_merge(cubias_handle_t h, cubias_stats_t dst,
+                                              cubias_stats_t src) {
+  const char *where = "cubias_stats_merge";
+  cubias_status_t st = cubias_check_stats(h, dst, where);
+  if (st) return st;
+  st = cubias_check_stats(h, src, where);
+  if (st) return st;
+  if (dst == src)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: dst and src are the same object (merging data with itself counts it twice)",
+                       where);
+  st = check_compatible(h, dst, src, where);
+  if (st) return st;
+  return is_cuda(h) ? cubias_cuda_stats_merge_state(h, dst, src->state)
+                    : cubias_cpu_stats_merge_state(h, dst, src->state);
+}
+
+extern "C" cubias_status_t cubias_stats_export_size(cubias_stats_t s, size_t *bytes) {
+  if (!s || !bytes)
+    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
+                       "cubias_stats_export_size: stats or bytes is NULL");
+  *bytes = CUBIAS_EXPORT_HEADER + state_bytes(s->channels);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+static cubias_export_header_t header_of(cubias_stats_t s) {
+  cubias_export_header_t hdr;
+  memset(&hdr, 0, sizeof hdr);
+  hdr.magic = CUBIAS_EXPORT_MAGIC;
+  hdr.version = CUBIAS_EXPORT_VERSION;
+  hdr.act = s->act;
+  hdr.channels = s->channels;
+  hdr.slope = s->slope;
+  hdr.fields = CUBIAS_MOMENT_FIELDS;
+  return hdr;
+}
+
+extern "C" cubias_status_t cubias_stats_export(cubias_handle_t h, cubias_stats_t s, void *d_buffer) {
+  const char *where = "cubias_stats_export";
+  cubias_status_t st = cubias_check_stats(h, s, where);
+  if (st) return st;
+  st = cubias_check_backend_ptr(h, d_buffer, "buffer", where);
+  if (st) return st;
+  cubias_export_header_t hdr = header_of(s);
+  char *out = (char *)d_buffer;
+  if (is_cuda(h)) {
+    st = cubias_cuda_write_header(h, out, &hdr);
+    if (st) return st;
+    return cubias_cuda_memcpy(h, out + CUBIAS_EXPORT_HEADER, s->state, state_bytes(s->channels), 2);
+  }
+  memcpy(out, &hdr, sizeof hdr);
+  memcpy(out + CUBIAS_EXPORT_HEADER, s->state, state_bytes(s->channels));
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_stats_import_merge(cubias_handle_t h, cubias_stats_t s,
+                                                     const void *d_buffer) {
+  const char *where = "cubias_stats_import_merge";
+  cubias_status_t st = cubias_check_stats(h, s, where);
+  if (st) return st;
+  st = cubias_check_backend_ptr(h, d_buffer, "buffer", where);
+  if (st) return st;
+  cubias_export_header_t hdr;
+  if (is_cuda(h)) {
+    st = cubias_cuda_memcpy(h, &hdr, d_buffer, sizeof hdr, 1);
+    if (!st) st = cubias_cuda_sync(h);
+    if (st) return st;
+  } else {
+    memcpy(&hdr, d_buffer, sizeof hdr);
+  }
+  cubias_export_header_t want = header_of(s);
+  if (hdr.magic != want.magic)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: the buffer is not a cubias statistics export (bad magic)", where);
+  if (hdr.version != want.version || hdr.fields != want.fields)
+    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
+                       "%s: export format version %u with %u fields; this library reads version %u",
+                       where, hdr.version, hdr.fields, want.version);
+  if (hdr.channels != want.channels)
+    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                       "%s: the export has %lld channels, the accumulator %lld", where,
+                       (long long)hdr.channels, (long long)want.channels);
+  if (hdr.act != want.act || hdr.slope != want.slope)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: the export tracks activation %d, the accumulator %d", where, hdr.act,
+                       want.act);
+  const char *src = (const char *)d_buffer + CUBIAS_EXPORT_HEADER;
+  return is_cuda(h) ? cubias_cuda_stats_merge_state(h, s, src)
+                    : cubias_cpu_stats_merge_state(h, s, src);
+}
+
+extern "C" cubias_status_t cubias_stats_write_field(cubias_handle_t h, cubias_stats_t s,
+                                                    cubias_stat_field_t field, double *d_out) {
+  const char *where = "cubias_stats_write_field";
+  cubias_status_t st = cubias_check_stats(h, s, where);
+  if (st) return st;
+  if ((int)field < CUBIAS_FIELD_COUNT || (int)field > CUBIAS_FIELD_DPHI_SQ_MEAN)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown field %d", where, (int)field);
+  st = cubias_check_backend_ptr(h, d_out, "out", where);
+  if (st) return st;
+  return is_cuda(h) ? cubias_cuda_stats_write_field(h, s, (int)field, d_out)
+                    : cubias_cpu_stats_write_field(h, s, (int)field, d_out);
+}
+
+extern "C" cubias_status_t cubias_stats_read(cubias_handle_t h, cubias_stats_t s,
+                                             cubias_channel_stats_t *h_out) {
+  const char *where = "cubias_stats_read";
+  cubias_status_t st = cubias_check_stats(h, s, where);
+  if (st) return st;
+  if (!h_out) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: out is NULL", where);
+  const int64_t C = s->channels;
+  const size_t bytes = state_bytes(C);
+  void *host = nullptr;
+  st = cubias_cpu_alloc(h, bytes, &host);
+  if (st) return st;
+  if (is_cuda(h)) {
+    st = cubias_cuda_memcpy(h, host, s->state, bytes, 1);
+    if (!st) st = cubias_cuda_sync(h);
+    if (st) {
+      cubias_cpu_free(host);
+      return st;
+    }
+  } else {
+    memcpy(host, s->state, bytes);
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    cubias_moments_t m = cubias_moments_load(host, C, c);
+    cubias_final_t f = cubias_moments_finalize(m, s->act, s->slope);
+    cubias_channel_stats_t *o = &h_out[c];
+    o->count = m.count;
+    o->nonfinite = m.nonfinite;
+    o->positive = m.positive;
+    o->mean = f.mean;
+    o->var = f.var;
+    o->var_unbiased = f.var_unbiased;
+    o->min = f.min;
+    o->max = f.max;
+    o->active_fraction = f.active_fraction;
+    o->phi_mean = f.phi_mean;
+    o->phi_sq_mean = f.phi_sq_mean;
+    o->dphi_sq_mean = f.dphi_sq_mean;
+  }
+  cubias_cpu_free(host);
+  return CUBIAS_STATUS_SUCCESS;
+}

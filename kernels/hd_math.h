@@ -1,0 +1,380 @@
+/* Scalar math shared by the CPU backend and the CUDA kernels: one source for
+ * both. Everything here is CUBIAS_HD (host+device under nvcc, host-only under a
+ * C++ compiler). Keep it free of library state. */
+#ifndef CUBIAS_HD_MATH_H
+#define CUBIAS_HD_MATH_H
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __CUDACC__
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#define CUBIAS_HD __host__ __device__ __forceinline__
+#else
+#define CUBIAS_HD inline __attribute__((always_inline))
+#endif
+
+#define CUBIAS_SQRT2 1.41421356237309504880
+#define CUBIAS_INV_SQRT2PI 0.39894228040143267794
+
+/* ---- storage types -> float (exact conversions) ------------------------- */
+
+CUBIAS_HD float cubias_bf16_to_f32(uint16_t h) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float((uint32_t)h << 16);
+#else
+  uint32_t u = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+#endif
+}
+
+CUBIAS_HD float cubias_f16_to_f32(uint16_t h) {
+#ifdef __CUDA_ARCH__
+  return __half2float(__ushort_as_half(h));
+#else
+  /* Rebias the exponent; Inf/NaN get the float exponent, subnormals are
+   * renormalised by subtracting the magic 2^-14 (Giesen's branch-light form). */
+  uint32_t u = (uint32_t)(h & 0x7fffu) << 13;
+  uint32_t exp = u & 0x0f800000u;
+  u += (uint32_t)(127 - 15) << 23;
+  float f;
+  if (exp == 0x0f800000u) {
+    u += (uint32_t)(128 - 16) << 23;
+    memcpy(&f, &u, sizeof f);
+  } else if (exp == 0) {
+    u += 1u << 23;
+    memcpy(&f, &u, sizeof f);
+    f -= 6.103515625e-05f; /* 2^-14 */
+  } else {
+    memcpy(&f, &u, sizeof f);
+  }
+  uint32_t bits;
+  memcpy(&bits, &f, sizeof bits);
+  bits |= (uint32_t)(h & 0x8000u) << 16;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+#endif
+}
+
+CUBIAS_HD int cubias_isfinite_f(float x) { return fabsf(x) <= FLT_MAX; }
+
+/* ---- normal distribution (double) --------------------------------------- */
+
+CUBIAS_HD double cubias_normal_pdf(double x) { return CUBIAS_INV_SQRT2PI * exp(-0.5 * x * x); }
+CUBIAS_HD double cubias_normal_cdf(double x) { return 0.5 * erfc(-x / CUBIAS_SQRT2); }
+
+/* ---- activations (float, what the statistics kernels evaluate) ---------- */
+
+/* Activation ids match cubias_activation_t. */
+enum { CUBIAS_HD_IDENTITY = 0, CUBIAS_HD_RELU = 1, CUBIAS_HD_LEAKY = 2, CUBIAS_HD_TANH = 3,
+       CUBIAS_HD_SIGMOID = 4, CUBIAS_HD_GELU = 5, CUBIAS_HD_SILU = 6 };
+
+/* y = phi(x), dy = phi'(x), for finite x. ReLU is leaky with slope 0. */
+CUBIAS_HD void cubias_act_eval(int act, float slope, float x, float *y, float *dy) {
+  switch (act) {
+    case CUBIAS_HD_RELU:
+    case CUBIAS_HD_LEAKY: {
+      int on = x > 0.0f;
+      *y = on ? x : slope * x;
+      *dy = on ? 1.0f : slope;
+      return;
+    }
+    case CUBIAS_HD_TANH: {
+      float t = tanhf(x);
+      *y = t;
+      *dy = 1.0f - t * t;
+      return;
+    }
+    case CUBIAS_HD_SIGMOID: {
+      float s = 1.0f / (1.0f + expf(-x));
+      *y = s;
+      *dy = s * (1.0f - s);
+      return;
+    }
+    case CUBIAS_HD_GELU: {
+      float cdf = 0.5f * erfcf(-x * 0.70710678118654752f);
+      *y = x * cdf;
+      *dy = cdf + x * 0.39894228040143268f * expf(-0.5f * x * x);
+      return;
+    }
+    case CUBIAS_HD_SILU: {
+      float s = 1.0f / (1.0f + expf(-x));
+      *y = x * s;
+      *dy = s * (1.0f + x * (1.0f - s));
+      return;
+    }
+    default:
+      *y = x;
+      *dy = 1.0f;
+      return;
+  }
+}
+
+/* ---- moments: the mergeable per-channel state --------------------------- */
+
+/* count/mean/m2 are the finite entries' moments; sphi, sphi2, sdphi2 are sums
+ * of phi, phi^2, phi'^2 (only filled for activations that need them). An empty
+ * state has count 0, mean 0, m2 0, min +inf, max -inf. */
+typedef struct cubias_moments {
+  int64_t count, nonfinite, positive;
+  double mean, m2, min, max, sphi, sphi2, sdphi2;
+} cubias_moments_t;
+
+#define CUBIAS_MOMENT_FIELDS 10
+
+CUBIAS_HD cubias_moments_t cubias_moments_empty(void) {
+  cubias_moments_t m;
+  m.count = m.nonfinite = m.positive = 0;
+  m.mean = m.m2 = m.sphi = m.sphi2 = m.sdphi2 = 0.0;
+  m.min = INFINITY;
+  m.max = -INFINITY;
+  return m;
+}
+
+/* Chan et al.'s pairwise merge: a then b. */
+CUBIAS_HD cubias_moments_t cubias_moments_merge(cubias_moments_t a, cubias_moments_t b) {
+  cubias_moments_t r;
+  r.count = a.count + b.count;
+  r.nonfinite = a.nonfinite + b.nonfinite;
+  r.positive = a.positive + b.positive;
+  if (b.count == 0) {
+    r.mean = a.mean;
+    r.m2 = a.m2;
+  } else if (a.count == 0) {
+    r.mean = b.mean;
+    r.m2 = b.m2;
+  } else {
+    double n = (double)r.count;
+    double nb_over_n = (double)b.count / n;
+    double delta = b.mean - a.mean;
+    r.mean = a.mean + delta * nb_over_n;
+    r.m2 = a.m2 + b.m2 + delta * delta * (double)a.count * nb_over_n;
+  }
+  r.min = b.min < a.min ? b.min : a.min;
+  r.max = b.max > a.max ? b.max : a.max;
+  r.sphi = a.sphi + b.sphi;
+  r.sphi2 = a.sphi2 + b.sphi2;
+  r.sdphi2 = a.sdphi2 + b.sdphi2;
+  return r;
+}
+
+/* SoA storage: field f of channel c at index f * channels + c (8-byte words;
+ * the three counts are int64, the rest double). */
+CUBIAS_HD cubias_moments_t cubias_moments_load(const void *base, int64_t channels, int64_t c) {
+  const int64_t *i = (const int64_t *)base;
+  const double *d = (const double *)base;
+  cubias_moments_t m;
+  m.count = i[c];
+  m.nonfinite = i[channels + c];
+  m.positive = i[2 * channels + c];
+  m.mean = d[3 * channels + c];
+  m.m2 = d[4 * channels + c];
+  m.min = d[5 * channels + c];
+  m.max = d[6 * channels + c];
+  m.sphi = d[7 * channels + c];
+  m.sphi2 = d[8 * channels + c];
+  m.sdphi2 = d[9 * channels + c];
+  return m;
+}
+
+CUBIAS_HD void cubias_moments_store(void *base, int64_t channels, int64_t c, cubias_moments_t m) {
+  int64_t *i = (int64_t *)base;
+  double *d = (double *)base;
+  i[c] = m.count;
+  i[channels + c] = m.nonfinite;
+  i[2 * channels + c] = m.positive;
+  d[3 * channels + c] = m.mean;
+  d[4 * channels + c] = m.m2;
+  d[5 * channels + c] = m.min;
+  d[6 * channels + c] = m.max;
+  d[7 * channels + c] = m.sphi;
+  d[8 * channels + c] = m.sphi2;
+  d[9 * channels + c] = m.sdphi2;
+}
+
+/* ---- the per-element accumulation step ----------------------------------- */
+
+/* Activation classes decide which sums an element feeds:
+ *  NONE   identity: phi moments follow from mean/var;
+ *  LEAKY  relu / leaky relu: phi sums; phi'^2 follows from the counts;
+ *  SMOOTH tanh / sigmoid / gelu / silu: phi, phi^2, phi'^2 sums. */
+enum { CUBIAS_CLASS_NONE = 0, CUBIAS_CLASS_LEAKY = 1, CUBIAS_CLASS_SMOOTH = 2 };
+
+CUBIAS_HD int cubias_act_class(int act) {
+  return act == CUBIAS_HD_IDENTITY ? CUBIAS_CLASS_NONE
+         : (act == CUBIAS_HD_RELU || act == CUBIAS_HD_LEAKY) ? CUBIAS_CLASS_LEAKY
+                                                              : CUBIAS_CLASS_SMOOTH;
+}
+
+/* One lane of accumulation. Sums run in float for at most CUBIAS_RUN_LEN
+ * elements, shifted by a pivot (the lane's first finite value: x - p is exact
+ * for offset data by Sterbenz), then fold into double totals. This keeps the
+ * hot loop in float while the variance of N(1e4, 1) data stays accurate. */
+#define CUBIAS_RUN_LEN 16
+
+typedef struct cubias_lane {
+  float p;                     /* pivot, valid once have != 0 */
+  float s1, s2, f1, f2, g2;    /* current run sums            */
+  float mn, mx;
+  int have, n, pos, nf;        /* run counts                  */
+  double S1, S2, F1, F2, G2;   /* totals                      */
+  int N, POS, NF;              /* a chunk holds < 2^31 entries */
+} cubias_lane_t;
+
+CUBIAS_HD void cubias_lane_init(cubias_lane_t *l) {
+  l->p = 0.0f;
+  l->s1 = l->s2 = l->f1 = l->f2 = l->g2 = 0.0f;
+  l->mn = INFINITY;
+  l->mx = -INFINITY;
+  l->have = l->n = l->pos = l->nf = 0;
+  l->S1 = l->S2 = l->F1 = l->F2 = l->G2 = 0.0;
+  l->N = l->POS = l->NF = 0;
+}
+
+/* The element step, written on scalars so the CPU loops vectorise over lanes. */
+template <int CLASS>
+CUBIAS_HD void cubias_elem(float x, int act, float slope, float &p, int &have, float &s1,
+                           float &s2, float &f1, float &f2, float &g2, float &mn, float &mx,
+                           int &n, int &pos, int &nf) {
+  int fin = fabsf(x) <= FLT_MAX;
+  p = (have == 0 && fin) ? x : p;
+  have |= fin;
+  float d = fin ? x - p : 0.0f;
+  s1 += d;
+  s2 += d * d;
+  mn = (fin && x < mn) ? x : mn;
+  mx = (fin && x > mx) ? x : mx;
+  n += fin;
+  pos += (fin && x > 0.0f);
+  nf += !fin;
+  if (CLASS == CUBIAS_CLASS_LEAKY) {
+    float y = x > 0.0f ? x : slope * x;
+    y = fin ? y : 0.0f;
+    f1 += y;
+    f2 += y * y;
+  } else if (CLASS == CUBIAS_CLASS_SMOOTH) {
+    float y, dy;
+    cubias_act_eval(act, slope, fin ? x : 0.0f, &y, &dy);
+    y = fin ? y : 0.0f;
+    dy = fin ? dy : 0.0f;
+    f1 += y;
+    f2 += y * y;
+    g2 += dy * dy;
+  }
+}
+
+template <int CLASS>
+CUBIAS_HD void cubias_lane_push(cubias_lane_t *l, float x, int act, float slope) {
+  cubias_elem<CLASS>(x, act, slope, l->p, l->have, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn,
+                     l->mx, l->n, l->pos, l->nf);
+}
+
+/* Fold the float run into the double totals (the class skips unused sums). */
+template <int CLASS>
+CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l) {
+  l->S1 += (double)l->s1;
+  l->S2 += (double)l->s2;
+  if (CLASS != CUBIAS_CLASS_NONE) {
+    l->F1 += (double)l->f1;
+    l->F2 += (double)l->f2;
+  }
+  if (CLASS == CUBIAS_CLASS_SMOOTH) l->G2 += (double)l->g2;
+  l->N += l->n;
+  l->POS += l->pos;
+  l->NF += l->nf;
+  l->s1 = l->s2 = l->f1 = l->f2 = l->g2 = 0.0f;
+  l->n = l->pos = l->nf = 0;
+}
+
+/* A flushed lane as mergeable moments. */
+template <int CLASS>
+CUBIAS_HD cubias_moments_t cubias_lane_moments(const cubias_lane_t *l) {
+  cubias_moments_t m = cubias_moments_empty();
+  m.count = l->N;
+  m.nonfinite = l->NF;
+  m.positive = l->POS;
+  if (l->N > 0) {
+    double n = (double)l->N;
+    double dm = l->S1 / n;
+    m.mean = (double)l->p + dm;
+    double m2 = l->S2 - l->S1 * dm;
+    m.m2 = m2 > 0.0 ? m2 : 0.0;
+    m.min = l->mn;
+    m.max = l->mx;
+  }
+  if (CLASS != CUBIAS_CLASS_NONE) {
+    m.sphi = l->F1;
+    m.sphi2 = l->F2;
+  }
+  if (CLASS == CUBIAS_CLASS_SMOOTH) m.sdphi2 = l->G2;
+  return m;
+}
+
+/* ---- results -------------------------------------------------------------- */
+
+/* Finalised per-channel numbers (see cubias_channel_stats_t). */
+typedef struct cubias_final {
+  double count, nonfinite, positive, mean, var, var_unbiased, std, min, max, active_fraction,
+      phi_mean, phi_sq_mean, dphi_sq_mean;
+} cubias_final_t;
+
+CUBIAS_HD cubias_final_t cubias_moments_finalize(cubias_moments_t m, int act, float slope) {
+  cubias_final_t f;
+  f.count = (double)m.count;
+  f.nonfinite = (double)m.nonfinite;
+  f.positive = (double)m.positive;
+  if (m.count == 0) {
+    f.mean = f.var = f.var_unbiased = f.std = f.min = f.max = f.active_fraction = NAN;
+    f.phi_mean = f.phi_sq_mean = f.dphi_sq_mean = NAN;
+    return f;
+  }
+  double n = (double)m.count;
+  f.mean = m.mean;
+  f.var = m.m2 / n;
+  f.var_unbiased = m.count > 1 ? m.m2 / (n - 1.0) : NAN;
+  f.std = sqrt(f.var);
+  f.min = m.min;
+  f.max = m.max;
+  f.active_fraction = (double)m.positive / n;
+  int cls = cubias_act_class(act);
+  if (cls == CUBIAS_CLASS_NONE) {
+    f.phi_mean = f.mean;
+    f.phi_sq_mean = f.var + f.mean * f.mean;
+    f.dphi_sq_mean = 1.0;
+  } else {
+    f.phi_mean = m.sphi / n;
+    f.phi_sq_mean = m.sphi2 / n;
+    if (cls == CUBIAS_CLASS_LEAKY) {
+      double s = act == CUBIAS_HD_RELU ? 0.0 : (double)slope;
+      f.dphi_sq_mean = f.active_fraction + s * s * (1.0 - f.active_fraction);
+    } else {
+      f.dphi_sq_mean = m.sdphi2 / n;
+    }
+  }
+  return f;
+}
+
+CUBIAS_HD double cubias_final_field(const cubias_final_t *f, int field) {
+  switch (field) {
+    case 0: return f->count;
+    case 1: return f->nonfinite;
+    case 2: return f->positive;
+    case 3: return f->mean;
+    case 4: return f->var;
+    case 5: return f->var_unbiased;
+    case 6: return f->std;
+    case 7: return f->min;
+    case 8: return f->max;
+    case 9: return f->active_fraction;
+    case 10: return f->phi_mean;
+    case 11: return f->phi_sq_mean;
+    default: return f->dphi_sq_mean;
+  }
+}
+
+#endif /* CUBIAS_HD_MATH_H */

@@ -1,0 +1,300 @@
+// CUDA kernels of the statistics engine and their launchers.
+//
+// accumulate = one fused pass (rows_kernel or planes_kernel) writing one partial
+// per (chunk, channel) to the handle's workspace, then merge_partials_kernel
+// folding the partials in the fixed order of kernels/plan.h into the state.
+// No float atomics: every result repeats bit for bit.
+#include <cuda_runtime.h>
+#include <limits.h>
+
+#include "../host/internal.h"
+#include "dispatch.h"
+
+namespace {
+
+constexpr int kBlock = 256;
+
+template <int BYTES> struct VecOf;
+template <> struct VecOf<16> { typedef uint4 type; };
+template <> struct VecOf<8> { typedef uint2 type; };
+template <> struct VecOf<4> { typedef unsigned int type; };
+template <> struct VecOf<2> { typedef unsigned short type; };
+
+// One aligned load of V elements, streamed (read once: evict first).
+template <class DT, int V>
+__device__ __forceinline__ void load_vec(const typename DT::storage *p, float (&out)[V]) {
+  typedef typename DT::storage S;
+  typedef typename VecOf<sizeof(S) * V>::type VT;
+  union {
+    VT v;
+    S e[V];
+  } u;
+  u.v = __ldcs(reinterpret_cast<const VT *>(p));
+#pragma unroll
+  for (int k = 0; k < V; ++k) out[k] = DT::get(u.e[k]);
+}
+
+__device__ __forceinline__ cubias_moments_t shfl_down(cubias_moments_t m, int off) {
+  const unsigned all = 0xffffffffu;
+  cubias_moments_t r;
+  r.count = __shfl_down_sync(all, (long long)m.count, off);
+  r.nonfinite = __shfl_down_sync(all, (long long)m.nonfinite, off);
+  r.positive = __shfl_down_sync(all, (long long)m.positive, off);
+  r.mean = __shfl_down_sync(all, m.mean, off);
+  r.m2 = __shfl_down_sync(all, m.m2, off);
+  r.min = __shfl_down_sync(all, m.min, off);
+  r.max = __shfl_down_sync(all, m.max, off);
+  r.sphi = __shfl_down_sync(all, m.sphi, off);
+  r.sphi2 = __shfl_down_sync(all, m.sphi2, off);
+  r.sdphi2 = __shfl_down_sync(all, m.sdphi2, off);
+  return r;
+}
+
+// Lane l takes lane l+off for off = 16..1: the order of kernels/plan.h.
+__device__ __forceinline__ cubias_moments_t warp_merge(cubias_moments_t m) {
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int off = 16; off >= 1; off >>= 1) {
+    cubias_moments_t o = shfl_down(m, off);
+    if (lane < off) m = cubias_moments_merge(m, o);
+  }
+  return m;
+}
+
+// Rows layout (inner == 1): thread (tx, ty) owns channels c0..c0+V-1 and rows
+// r0+ty, r0+ty+by, ... of chunk blockIdx.y; the block then merges over ty.
+template <class DT, int V, int CLASS>
+__global__ void __launch_bounds__(kBlock)
+    rows_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
+                cubias_plan_t plan, int act, float slope, double *__restrict__ partials) {
+  const int tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
+  const int64_t c0 = ((int64_t)blockIdx.x * bx + tx) * V;
+  const int64_t j = blockIdx.y;
+  const int64_t r0 = j * plan.chunk;
+  const int64_t r1 = min(rows, r0 + plan.chunk);
+  const bool active = c0 < C;
+  cubias_lane_t lane[V];
+#pragma unroll
+  for (int k = 0; k < V; ++k) cubias_lane_init(&lane[k]);
+  if (active) {
+    int64_t r = r0 + ty;
+    const typename DT::storage *p = x + r * C + c0;
+    const int64_t stride = (int64_t)by * C;
+    while (r < r1) {
+#pragma unroll 4
+      for (int s = 0; s < CUBIAS_RUN_LEN; ++s) {
+        if (r >= r1) break;
+        float v[V];
+        load_vec<DT, V>(p, v);
+#pragma unroll
+        for (int k = 0; k < V; ++k) cubias_lane_push<CLASS>(&lane[k], v[k], act, slope);
+        p += stride;
+        r += by;
+      }
+#pragma unroll
+      for (int k = 0; k < V; ++k) cubias_lane_flush<CLASS>(&lane[k]);
+    }
+  }
+  __shared__ cubias_moments_t sm[kBlock];
+  const int tid = ty * bx + tx;
+  int top = 1;
+  while (top < by) top <<= 1;
+#pragma unroll
+  for (int k = 0; k < V; ++k) {
+    sm[tid] = active ? cubias_lane_moments<CLASS>(&lane[k]) : cubias_moments_empty();
+    __syncthreads();
+    for (int s = top >> 1; s > 0; s >>= 1) {
+      if (ty < s && ty + s < by) sm[tid] = cubias_moments_merge(sm[tid], sm[tid + s * bx]);
+      __syncthreads();
+    }
+    if (ty == 0 && active)
+      cubias_moments_store(partials, plan.nchunks * C, cubias_partial_index(j, C, c0 + k), sm[tx]);
+    __syncthreads();
+  }
+}
+
+// Planes layout (inner > 1): block (c, j) reads channel c's entries of chunk j,
+// each (o, c) plane a contiguous run; V entries per load never cross a plane.
+template <class DT, int V, int CLASS>
+__global__ void __launch_bounds__(kBlock)
+    planes_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
+                  cubias_plan_t plan, int act, float slope, double *__restrict__ partials) {
+  const int64_t c = blockIdx.x, j = blockIdx.y;
+  const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
+  const int64_t step = (int64_t)blockDim.x * V;
+  constexpr int kSteps = CUBIAS_RUN_LEN / V;
+  int64_t e = j * plan.chunk + (int64_t)threadIdx.x * V;
+  int64_t o = e / inner, i = e - o * inner;
+  cubias_lane_t lane;
+  cubias_lane_init(&lane);
+  while (e < e1) {
+#pragma unroll 2
+    for (int s = 0; s < kSteps; ++s) {
+      if (e >= e1) break;
+      float v[V];
+      load_vec<DT, V>(x + (o * C + c) * inner + i, v);
+#pragma unroll
+      for (int k = 0; k < V; ++k) cubias_lane_push<CLASS>(&lane, v[k], act, slope);
+      e += step;
+      i += step;
+      if (i >= inner) {  // rare for large planes: one division per plane crossed
+        int64_t q = i / inner;
+        o += q;
+        i -= q * inner;
+      }
+    }
+    cubias_lane_flush<CLASS>(&lane);
+  }
+  __shared__ cubias_moments_t sm[kBlock / 32];
+  cubias_moments_t m = warp_merge(cubias_lane_moments<CLASS>(&lane));
+  const int warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+  if ((threadIdx.x & 31) == 0) sm[warp] = m;
+  __syncthreads();
+  if (warp == 0) {
+    m = (int)threadIdx.x < nwarps ? sm[threadIdx.x] : cubias_moments_empty();
+    m = warp_merge(m);
+    if (threadIdx.x == 0)
+      cubias_moments_store(partials, plan.nchunks * C, cubias_partial_index(j, C, c), m);
+  }
+}
+
+// One warp per channel: the fixed order of kernels/plan.h, then into the state.
+__global__ void merge_partials_kernel(const double *__restrict__ partials, int64_t nchunks,
+                                      int64_t C, void *state) {
+  const int64_t c = (int64_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (c >= C) return;  // warp-uniform
+  const int lane = threadIdx.x & 31;
+  const int64_t slots = nchunks * C;
+  cubias_moments_t m = cubias_moments_empty();
+  for (int64_t jj = lane; jj < nchunks; jj += CUBIAS_MERGE_LANES)
+    m = cubias_moments_merge(m, cubias_moments_load(partials, slots, cubias_partial_index(jj, C, c)));
+  m = warp_merge(m);
+  if (lane == 0) cubias_moments_store(state, C, c, cubias_moments_merge(cubias_moments_load(state, C, c), m));
+}
+
+__global__ void reset_kernel(void *state, int64_t C) {
+  for (int64_t c = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; c < C;
+       c += (int64_t)gridDim.x * blockDim.x)
+    cubias_moments_store(state, C, c, cubias_moments_empty());
+}
+
+__global__ void merge_state_kernel(void *dst, const void *src, int64_t C) {
+  for (int64_t c = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; c < C;
+       c += (int64_t)gridDim.x * blockDim.x)
+    cubias_moments_store(dst, C, c,
+                         cubias_moments_merge(cubias_moments_load(dst, C, c), cubias_moments_load(src, C, c)));
+}
+
+__global__ void write_field_kernel(const void *state, int64_t C, int act, float slope, int field,
+                                   double *out) {
+  for (int64_t c = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; c < C;
+       c += (int64_t)gridDim.x * blockDim.x) {
+    cubias_final_t f = cubias_moments_finalize(cubias_moments_load(state, C, c), act, slope);
+    out[c] = cubias_final_field(&f, field);
+  }
+}
+
+__global__ void write_header_kernel(cubias_export_header_t hdr, cubias_export_header_t *out) {
+  if (threadIdx.x == 0 && blockIdx.x == 0) *out = hdr;
+}
+
+cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
+
+unsigned grid_for(int64_t n) {
+  int64_t g = (n + kBlock - 1) / kBlock;
+  return (unsigned)(g < 4096 ? (g < 1 ? 1 : g) : 4096);
+}
+
+cubias_status_t launched(cubias_handle_t h, const char *what) {
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess)
+    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s: kernel launch failed: %s", what,
+                       cudaGetErrorString(e));
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+// Widest vector for a dtype and activation class: 16-byte loads, or 8-byte
+// ones for the smooth activations on 16-bit data (fewer live registers).
+template <class DT, int CLASS>
+constexpr int vec_width() {
+  return CLASS == CUBIAS_CLASS_SMOOTH && sizeof(typename DT::storage) == 2
+             ? 4
+             : 16 / (int)sizeof(typename DT::storage);
+}
+
+template <class DT, int CLASS>
+void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int act, float slope,
+                       double *partials, cudaStream_t st) {
+  typedef typename DT::storage S;
+  constexpr int V = vec_width<DT, CLASS>();
+  const S *data = (const S *)x->data;
+  const bool aligned = ((uintptr_t)data % (sizeof(S) * V)) == 0;
+  const int64_t C = x->channels;
+  if (x->inner == 1) {
+    const bool vec = aligned && C % V == 0;
+    const int w = vec ? V : 1;
+    const int64_t groups = (C + w - 1) / w;
+    const int bx = groups < 32 ? (int)groups : 32;
+    const int by = kBlock / bx;
+    dim3 block(bx, by), grid((unsigned)((groups + bx - 1) / bx), (unsigned)plan.nchunks);
+    if (vec)
+      rows_kernel<DT, V, CLASS><<<grid, block, 0, st>>>(data, x->outer, C, plan, act, slope, partials);
+    else
+      rows_kernel<DT, 1, CLASS><<<grid, block, 0, st>>>(data, x->outer, C, plan, act, slope, partials);
+  } else {
+    const bool vec = aligned && x->inner % V == 0;
+    dim3 grid((unsigned)C, (unsigned)plan.nchunks);
+    if (vec)
+      planes_kernel<DT, V, CLASS><<<grid, kBlock, 0, st>>>(data, C, x->inner, plan, act, slope, partials);
+    else
+      planes_kernel<DT, 1, CLASS><<<grid, kBlock, 0, st>>>(data, C, x->inner, plan, act, slope, partials);
+  }
+}
+
+}  // namespace
+
+cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s,
+                                             const cubias_tensor_t *x, const cubias_plan_t *plan,
+                                             void *ws) {
+  if (x->channels > INT_MAX)
+    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
+                       "cubias_stats_accumulate: %lld channels exceed the CUDA grid limit",
+                       (long long)x->channels);
+  double *partials = (double *)ws;
+  cudaStream_t st = stream_of(h);
+  cubias_dispatch((int)x->dtype, s->act, [&](auto dt, auto cls) {
+    launch_accumulate<decltype(dt), decltype(cls)::value>(x, *plan, s->act, s->slope, partials, st);
+  });
+  cubias_status_t r = launched(h, "cubias_stats_accumulate");
+  if (r) return r;
+  const int64_t warps_per_block = kBlock / 32;
+  const int64_t blocks = (x->channels + warps_per_block - 1) / warps_per_block;
+  merge_partials_kernel<<<(unsigned)blocks, kBlock, 0, st>>>(partials, plan->nchunks, x->channels,
+                                                           s->state);
+  return launched(h, "cubias_stats_accumulate (merge)");
+}
+
+cubias_status_t cubias_cuda_stats_reset(cubias_handle_t h, cubias_stats_t s) {
+  reset_kernel<<<grid_for(s->channels), kBlock, 0, stream_of(h)>>>(s->state, s->channels);
+  return launched(h, "cubias_stats_reset");
+}
+
+cubias_status_t cubias_cuda_stats_merge_state(cubias_handle_t h, cubias_stats_t dst,
+                                              const void *src_state) {
+  merge_state_kernel<<<grid_for(dst->channels), kBlock, 0, stream_of(h)>>>(dst->state, src_state,
+                                                                           dst->channels);
+  return launched(h, "cubias_stats_merge");
+}
+
+cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t s, int field,
+                                              double *out) {
+  write_field_kernel<<<grid_for(s->channels), kBlock, 0, stream_of(h)>>>(s->state, s->channels,
+                                                                         s->act, s->slope, field, out);
+  return launched(h, "cubias_stats_write_field");
+}
+
+cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *d_buffer,
+                                         const cubias_export_header_t *hdr) {
+  write_header_kernel<<<1, 1, 0, stream_of(h)>>>(*hdr, (cubias_export_header_t *)d_buffer);
+  return launched(h, "cubias_stats_export");
+}
