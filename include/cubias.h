@@ -260,6 +260,30 @@ CUBIAS_API cubias_status_t cubias_stats_write_field(cubias_handle_t handle, cubi
  * up to this shape allocate nothing (e.g. before CUDA-graph capture). */
 CUBIAS_API cubias_status_t cubias_reserve_workspace(cubias_handle_t handle, const cubias_tensor_t *x);
 
+/* ======================================================================== */
+/* Bias derivations I: centering, normalisation, post-activation shifts,     */
+/* symmetric activations, dead-unit revival                                  */
+/* ======================================================================== */
+
+/* (end of derivations I) */
+
+
+
+/* ======================================================================== */
+/* Bias derivations II: class priors, regression targets, recurrent gates,   */
+/* gate targets, optimistic values, attention masks                          */
+/* ======================================================================== */
+
+/* (end of derivations II) */
+
+
+
+/* ======================================================================== */
+/* Gradient-gain check                                                       */
+/* ======================================================================== */
+
+/* (end of gain check) */
+
 #ifdef __cplusplus
 }
 #endif

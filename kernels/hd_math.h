@@ -61,6 +61,61 @@ CUBIAS_HD float cubias_f16_to_f32(uint16_t h) {
 #endif
 }
 
+/* float -> storage, round to nearest even; overflow gives +-Inf, NaN stays NaN. */
+CUBIAS_HD uint16_t cubias_f32_to_bf16(float f) {
+#ifdef __CUDA_ARCH__
+  return __bfloat16_as_ushort(__float2bfloat16_rn(f));
+#else
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u); /* quiet NaN */
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+#endif
+}
+
+CUBIAS_HD uint16_t cubias_f32_to_f16(float f) {
+#ifdef __CUDA_ARCH__
+  return __half_as_ushort(__float2half_rn(f));
+#else
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+  uint32_t a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);  /* NaN */
+  if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds to >= 65520: Inf */
+  if (a < 0x38800000u) {                                   /* below 2^-14: subnormal or 0 */
+    /* Add 0.5 (as float): the FPU rounds the mantissa to nearest even for us. */
+    float g;
+    memcpy(&g, &a, sizeof g);
+    g += 0.5f;
+    uint32_t b;
+    memcpy(&b, &g, sizeof b);
+    return (uint16_t)(sign | (uint16_t)(b - 0x3f000000u));
+  }
+  uint32_t odd = (a >> 13) & 1u;
+  a += 0xc8000fffu + odd; /* rebias exponent (-112 << 23) and round */
+  return (uint16_t)(sign | (uint16_t)(a >> 13));
+#endif
+}
+
+/* Store v into element i of a buffer of dtype (0 f32, 1 f16, 2 bf16). */
+CUBIAS_HD void cubias_store_as(void *buf, int dtype, int64_t i, float v) {
+  if (dtype == 0)
+    ((float *)buf)[i] = v;
+  else if (dtype == 1)
+    ((uint16_t *)buf)[i] = cubias_f32_to_f16(v);
+  else
+    ((uint16_t *)buf)[i] = cubias_f32_to_bf16(v);
+}
+
+/* Load element i of a buffer of dtype as float (exact). */
+CUBIAS_HD float cubias_load_as(const void *buf, int dtype, int64_t i) {
+  if (dtype == 0) return ((const float *)buf)[i];
+  if (dtype == 1) return cubias_f16_to_f32(((const uint16_t *)buf)[i]);
+  return cubias_bf16_to_f32(((const uint16_t *)buf)[i]);
+}
+
 CUBIAS_HD int cubias_isfinite_f(float x) { return fabsf(x) <= FLT_MAX; }
 
 /* ---- normal distribution (double) --------------------------------------- */
