@@ -28,23 +28,24 @@ static int thread_id() { return 0; }
 namespace {
 
 // Lanes accumulated together: channels of a row tile, or 16 interleaved
-// positions of a plane. The float run sums are SoA so the lane loop vectorises.
+// positions of a plane. Everything is SoA so the lane loops vectorise.
 constexpr int kTile = 256;
 constexpr int kPlaneLanes = CUBIAS_CHUNK_ALIGN;
 
 struct Lanes {
   alignas(64) float p[kTile], s1[kTile], s2[kTile], f1[kTile], f2[kTile], g2[kTile];
   alignas(64) float mn[kTile], mx[kTile];
-  alignas(64) int have[kTile], n[kTile], pos[kTile], nf[kTile];
-  cubias_lane_t total[kTile];  // double totals, touched once per run
+  alignas(64) int n[kTile], pos[kTile], nf[kTile], have[kTile];
+  alignas(64) double S1[kTile], S2[kTile], F1[kTile], F2[kTile], G2[kTile];
+  alignas(64) int N[kTile], POS[kTile], NF[kTile];
 
   void init(int width) {
     for (int k = 0; k < width; ++k) {
-      cubias_lane_init(&total[k]);
       p[k] = s1[k] = s2[k] = f1[k] = f2[k] = g2[k] = 0.0f;
-      mn[k] = total[k].mn;
-      mx[k] = total[k].mx;
-      have[k] = n[k] = pos[k] = nf[k] = 0;
+      mn[k] = INFINITY;
+      mx[k] = -INFINITY;
+      n[k] = pos[k] = nf[k] = have[k] = N[k] = POS[k] = NF[k] = 0;
+      S1[k] = S2[k] = F1[k] = F2[k] = G2[k] = 0.0;
     }
   }
 
@@ -52,43 +53,51 @@ struct Lanes {
   template <class DT, int CLASS>
   void push(const typename DT::storage *__restrict src, int first, int count, int act,
             float slope) {
-    float *__restrict P = p + first, *__restrict S1 = s1 + first, *__restrict S2 = s2 + first;
-    float *__restrict F1 = f1 + first, *__restrict F2 = f2 + first, *__restrict G2 = g2 + first;
+    const float *__restrict P = p + first;
+    float *__restrict A1 = s1 + first, *__restrict A2 = s2 + first, *__restrict B1 = f1 + first;
+    float *__restrict B2 = f2 + first, *__restrict B3 = g2 + first;
     float *__restrict MN = mn + first, *__restrict MX = mx + first;
-    int *__restrict H = have + first, *__restrict N = n + first, *__restrict PO = pos + first,
-        *__restrict NF = nf + first;
-    for (int k = 0; k < count; ++k)
-      cubias_elem<CLASS>(DT::get(src[k]), act, slope, P[k], H[k], S1[k], S2[k], F1[k], F2[k],
-                         G2[k], MN[k], MX[k], N[k], PO[k], NF[k]);
+    int *__restrict CN = n + first, *__restrict CP = pos + first, *__restrict CF = nf + first;
+    for (int k = 0; k < count; ++k) {
+      // Registers in, registers out: keeps the loop free of conditional stores.
+      float a1 = A1[k], a2 = A2[k], b1 = B1[k], b2 = B2[k], b3 = B3[k], lo = MN[k], hi = MX[k];
+      int cn = CN[k], cp = CP[k], cf = CF[k];
+      cubias_elem<CLASS>(DT::get(src[k]), P[k], act, slope, a1, a2, b1, b2, b3, lo, hi, cn, cp,
+                         cf);
+      A1[k] = a1, A2[k] = a2, B1[k] = b1, B2[k] = b2, B3[k] = b3, MN[k] = lo, MX[k] = hi;
+      CN[k] = cn, CP[k] = cp, CF[k] = cf;
+    }
   }
 
-  // Fold lanes' float runs into their double totals (shared flush logic).
+  // Fold the float runs into the double totals (cubias_lane_flush, on SoA).
   template <int CLASS>
   void flush(int width) {
     for (int k = 0; k < width; ++k) {
-      cubias_lane_t *t = &total[k];
-      t->s1 = s1[k];
-      t->s2 = s2[k];
-      t->f1 = f1[k];
-      t->f2 = f2[k];
-      t->g2 = g2[k];
-      t->n = n[k];
-      t->pos = pos[k];
-      t->nf = nf[k];
-      cubias_lane_flush<CLASS>(t);
+      S1[k] += (double)s1[k];
+      S2[k] += (double)s2[k];
+      if (CLASS != CUBIAS_CLASS_NONE) {
+        F1[k] += (double)f1[k];
+        F2[k] += (double)f2[k];
+      }
+      if (CLASS == CUBIAS_CLASS_SMOOTH) G2[k] += (double)g2[k];
+      N[k] += n[k];
+      POS[k] += pos[k];
+      NF[k] += nf[k];
       s1[k] = s2[k] = f1[k] = f2[k] = g2[k] = 0.0f;
       n[k] = pos[k] = nf[k] = 0;
     }
   }
 
   template <int CLASS>
-  cubias_moments_t moments(int k) {
-    cubias_lane_t *t = &total[k];
-    t->p = p[k];
-    t->have = have[k];
-    t->mn = mn[k];
-    t->mx = mx[k];
-    return cubias_lane_moments<CLASS>(t);
+  cubias_moments_t moments(int k) const {
+    cubias_lane_t t;
+    cubias_lane_init(&t);
+    t.p = p[k];
+    t.mn = mn[k];
+    t.mx = mx[k];
+    t.S1 = S1[k], t.S2 = S2[k], t.F1 = F1[k], t.F2 = F2[k], t.G2 = G2[k];
+    t.N = N[k], t.POS = POS[k], t.NF = NF[k];
+    return cubias_lane_moments<CLASS>(&t);
   }
 };
 
@@ -108,6 +117,15 @@ void rows_task(const Job &job, Lanes &L, int64_t c0, int width, int64_t j) {
   int64_t r0 = j * job.plan.chunk;
   int64_t r1 = r0 + job.plan.chunk < job.outer ? r0 + job.plan.chunk : job.outer;
   L.init(width);
+  // Pivots: each channel's first finite value in the chunk (usually row r0).
+  int missing = width;
+  for (int64_t r = r0; r < r1 && missing > 0; ++r) {
+    missing = 0;
+    for (int k = 0; k < width; ++k) {
+      cubias_offer_pivot(DT::get(x[r * job.C + c0 + k]), L.p[k], L.have[k]);
+      missing += !L.have[k];
+    }
+  }
   int run = 0;
   for (int64_t r = r0; r < r1; ++r) {
     L.push<DT, CLASS>(x + r * job.C + c0, 0, width, job.act, job.slope);
@@ -133,6 +151,14 @@ void planes_task(const Job &job, Lanes &L, int64_t c, int64_t j) {
   const int64_t e1 = e + job.plan.chunk < E ? e + job.plan.chunk : E;
   const int64_t flush_every = (int64_t)kPlaneLanes * CUBIAS_RUN_LEN;
   L.init(kPlaneLanes);
+  // One pivot for the 16 lanes: the channel's first finite value in the chunk.
+  float pivot = 0.0f;
+  int found = 0;
+  for (int64_t f = e; f < e1 && !found; ++f) {
+    int64_t o = f / job.inner;
+    cubias_offer_pivot(DT::get(x[(o * job.C + c) * job.inner + (f - o * job.inner)]), pivot, found);
+  }
+  for (int k = 0; k < kPlaneLanes; ++k) L.p[k] = pivot;
   while (e < e1) {
     int64_t o = e / job.inner, i = e - o * job.inner;
     int64_t seg_end = (o + 1) * job.inner < e1 ? (o + 1) * job.inner : e1;

@@ -267,9 +267,10 @@ CUBIAS_HD int cubias_act_class(int act) {
 }
 
 /* One lane of accumulation. Sums run in float for at most CUBIAS_RUN_LEN
- * elements, shifted by a pivot (the lane's first finite value: x - p is exact
- * for offset data by Sterbenz), then fold into double totals. This keeps the
- * hot loop in float while the variance of N(1e4, 1) data stays accurate. */
+ * elements, shifted by a pivot p (a finite value of the lane's own chunk, found
+ * before the pass: x - p is exact for offset data by Sterbenz), then fold into
+ * double totals. This keeps the hot loop in float while the variance of
+ * N(1e4, 1) data stays accurate. */
 #define CUBIAS_RUN_LEN 16
 
 typedef struct cubias_lane {
@@ -291,30 +292,39 @@ CUBIAS_HD void cubias_lane_init(cubias_lane_t *l) {
   l->N = l->POS = l->NF = 0;
 }
 
-/* The element step, written on scalars so the CPU loops vectorise over lanes. */
+/* Pivot search, before the pass: the first finite value offered. */
+CUBIAS_HD void cubias_offer_pivot(float x, float &p, int &have) {
+  int take = (have == 0) & (fabsf(x) <= FLT_MAX);
+  p = take ? x : p;
+  have |= take;
+}
+
+/* The element step, on scalars, with selects and bitwise ops only (no
+ * branches), so the CPU loop over lanes vectorises. A non-finite entry stands
+ * in as the pivot: it adds 0 to the sums and cannot move min or max, since the
+ * pivot is a finite value of the same chunk. */
 template <int CLASS>
-CUBIAS_HD void cubias_elem(float x, int act, float slope, float &p, int &have, float &s1,
-                           float &s2, float &f1, float &f2, float &g2, float &mn, float &mx,
-                           int &n, int &pos, int &nf) {
+CUBIAS_HD void cubias_elem(float x, float p, int act, float slope, float &s1, float &s2,
+                           float &f1, float &f2, float &g2, float &mn, float &mx, int &n,
+                           int &pos, int &nf) {
   int fin = fabsf(x) <= FLT_MAX;
-  p = (have == 0 && fin) ? x : p;
-  have |= fin;
-  float d = fin ? x - p : 0.0f;
+  float xs = fin ? x : p;
+  float d = xs - p;
   s1 += d;
   s2 += d * d;
-  mn = (fin && x < mn) ? x : mn;
-  mx = (fin && x > mx) ? x : mx;
+  mn = xs < mn ? xs : mn;
+  mx = xs > mx ? xs : mx;
   n += fin;
-  pos += (fin && x > 0.0f);
-  nf += !fin;
+  pos += fin & (x > 0.0f);
+  nf += fin ^ 1;
   if (CLASS == CUBIAS_CLASS_LEAKY) {
-    float y = x > 0.0f ? x : slope * x;
+    float y = xs > 0.0f ? xs : slope * xs;
     y = fin ? y : 0.0f;
     f1 += y;
     f2 += y * y;
   } else if (CLASS == CUBIAS_CLASS_SMOOTH) {
     float y, dy;
-    cubias_act_eval(act, slope, fin ? x : 0.0f, &y, &dy);
+    cubias_act_eval(act, slope, xs, &y, &dy);
     y = fin ? y : 0.0f;
     dy = fin ? dy : 0.0f;
     f1 += y;
@@ -325,8 +335,8 @@ CUBIAS_HD void cubias_elem(float x, int act, float slope, float &p, int &have, f
 
 template <int CLASS>
 CUBIAS_HD void cubias_lane_push(cubias_lane_t *l, float x, int act, float slope) {
-  cubias_elem<CLASS>(x, act, slope, l->p, l->have, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn,
-                     l->mx, l->n, l->pos, l->nf);
+  cubias_elem<CLASS>(x, l->p, act, slope, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx,
+                     l->n, l->pos, l->nf);
 }
 
 /* Fold the float run into the double totals (the class skips unused sums). */

@@ -20,8 +20,9 @@ template <> struct VecOf<8> { typedef uint2 type; };
 template <> struct VecOf<4> { typedef unsigned int type; };
 template <> struct VecOf<2> { typedef unsigned short type; };
 
-// One aligned load of V elements, streamed (read once: evict first).
-template <class DT, int V>
+// One aligned load of V elements. The pass streams (read once: evict first);
+// the pivot search reads through the cache, since the pass re-reads it.
+template <class DT, int V, bool STREAM = true>
 __device__ __forceinline__ void load_vec(const typename DT::storage *p, float (&out)[V]) {
   typedef typename DT::storage S;
   typedef typename VecOf<sizeof(S) * V>::type VT;
@@ -29,7 +30,7 @@ __device__ __forceinline__ void load_vec(const typename DT::storage *p, float (&
     VT v;
     S e[V];
   } u;
-  u.v = __ldcs(reinterpret_cast<const VT *>(p));
+  u.v = STREAM ? __ldcs(reinterpret_cast<const VT *>(p)) : __ldg(reinterpret_cast<const VT *>(p));
 #pragma unroll
   for (int k = 0; k < V; ++k) out[k] = DT::get(u.e[k]);
 }
@@ -77,6 +78,18 @@ __global__ void __launch_bounds__(kBlock)
 #pragma unroll
   for (int k = 0; k < V; ++k) cubias_lane_init(&lane[k]);
   if (active) {
+    // Pivots: each lane's first finite value (usually in its first row).
+    for (int64_t r = r0 + ty; r < r1; r += by) {
+      float v[V];
+      load_vec<DT, V, false>(x + r * C + c0, v);
+      bool all = true;
+#pragma unroll
+      for (int k = 0; k < V; ++k) {
+        cubias_offer_pivot(v[k], lane[k].p, lane[k].have);
+        all &= lane[k].have != 0;
+      }
+      if (all) break;
+    }
     int64_t r = r0 + ty;
     const typename DT::storage *p = x + r * C + c0;
     const int64_t stride = (int64_t)by * C;
@@ -113,6 +126,21 @@ __global__ void __launch_bounds__(kBlock)
   }
 }
 
+// Position e = o * inner + i within a channel, advanced in steps.
+struct PlaneCursor {
+  int64_t e, o, i;
+  __device__ PlaneCursor(int64_t e0, int64_t inner) : e(e0), o(e0 / inner), i(e0 - o * inner) {}
+  __device__ void advance(int64_t step, int64_t inner) {
+    e += step;
+    i += step;
+    if (i >= inner) {  // rare for large planes: one division per plane crossed
+      int64_t q = i / inner;
+      o += q;
+      i -= q * inner;
+    }
+  }
+};
+
 // Planes layout (inner > 1): block (c, j) reads channel c's entries of chunk j,
 // each (o, c) plane a contiguous run; V entries per load never cross a plane.
 template <class DT, int V, int CLASS>
@@ -123,25 +151,25 @@ __global__ void __launch_bounds__(kBlock)
   const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
   const int64_t step = (int64_t)blockDim.x * V;
   constexpr int kSteps = CUBIAS_RUN_LEN / V;
-  int64_t e = j * plan.chunk + (int64_t)threadIdx.x * V;
-  int64_t o = e / inner, i = e - o * inner;
+  const PlaneCursor start(j * plan.chunk + (int64_t)threadIdx.x * V, inner);
   cubias_lane_t lane;
   cubias_lane_init(&lane);
-  while (e < e1) {
+  for (PlaneCursor q = start; q.e < e1 && !lane.have; q.advance(step, inner)) {
+    float v[V];
+    load_vec<DT, V, false>(x + (q.o * C + c) * inner + q.i, v);
+#pragma unroll
+    for (int k = 0; k < V; ++k) cubias_offer_pivot(v[k], lane.p, lane.have);
+  }
+  PlaneCursor q = start;
+  while (q.e < e1) {
 #pragma unroll 2
     for (int s = 0; s < kSteps; ++s) {
-      if (e >= e1) break;
+      if (q.e >= e1) break;
       float v[V];
-      load_vec<DT, V>(x + (o * C + c) * inner + i, v);
+      load_vec<DT, V>(x + (q.o * C + c) * inner + q.i, v);
 #pragma unroll
       for (int k = 0; k < V; ++k) cubias_lane_push<CLASS>(&lane, v[k], act, slope);
-      e += step;
-      i += step;
-      if (i >= inner) {  // rare for large planes: one division per plane crossed
-        int64_t q = i / inner;
-        o += q;
-        i -= q * inner;
-      }
+      q.advance(step, inner);
     }
     cubias_lane_flush<CLASS>(&lane);
   }

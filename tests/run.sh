@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Build cubias and run every test, as CI does (.ci/run calls this):
+#   1. the main build: library (CPU backend + CUDA kernels compiled for the default
+#      architecture list), examples, benchmarks, and the test suite under ctest;
+#      GPU tests skip visibly where no CUDA device answers;
+#   2. an AddressSanitizer + UBSan build of the CPU path, running the same suite.
+# Environment: JOBS (parallel jobs, default nproc), CUBIAS_CMAKE_ARGS (extra
+# arguments for the main configure, e.g. -DCMAKE_CUDA_ARCHITECTURES=90).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+
+# What the build needs and a fresh machine of this kind may lack.
+need=()
+command -v cmake >/dev/null || need+=(cmake)
+[ -e /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+
+echo "== main build =="
+# shellcheck disable=SC2086
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${CUBIAS_CMAKE_ARGS:-}
+cmake --build build -j"$JOBS"
+ctest --test-dir build --output-on-failure -j"$JOBS"
+
+echo "== AddressSanitizer + UBSan build of the CPU path =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCUBIAS_WITH_CUDA=OFF \
+  -DCUBIAS_SANITIZE=ON -DCUBIAS_BUILD_BENCH=OFF
+cmake --build build-asan -j"$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$JOBS"
