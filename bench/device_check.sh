@@ -38,7 +38,7 @@ done
 
 if [ -x build-gpu/bench/bench_stats_gpu ]; then
   log "GPU statistics benchmark"
-  timeout 120 build-gpu/bench/bench_stats_gpu --csv "$out/bench_stats_gpu.csv" \
+  timeout 150 build-gpu/bench/bench_stats_gpu --quick --csv "$out/bench_stats_gpu.csv" \
     | tee "$out/bench_stats_gpu.txt"
 fi
 log "CPU statistics benchmark"
