@@ -7,7 +7,7 @@ static cubias_status_t absent(cubias_handle_t h) {
 }
 
 int cubias_cuda_build_enabled(void) { return 0; }
-cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device) {
+cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device, int) {
   *device = -1;
   return absent(h);
 }

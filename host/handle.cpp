@@ -43,12 +43,12 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
   int cuda_ok = 0;
   if (backend != CUBIAS_BACKEND_CPU) {
     // Probe quietly for AUTO: its failure only means "use the CPU".
-    cubias_status_t st = cubias_cuda_probe(nullptr, &device);
+    cubias_status_t st = cubias_cuda_probe(nullptr, &device, 1);
     cuda_ok = st == CUBIAS_STATUS_SUCCESS;
     if (!cuda_ok && backend == CUBIAS_BACKEND_CUDA) return st;  // probe recorded why
   } else if (cubias_cuda_build_enabled()) {
     // Only to tell device pointers from host ones in the CPU backend's checks.
-    cuda_ok = cubias_cuda_probe(nullptr, &device) == CUBIAS_STATUS_SUCCESS;
+    cuda_ok = cubias_cuda_probe(nullptr, &device, 0) == CUBIAS_STATUS_SUCCESS;
   }
   if (!cuda_ok) cubias_clear_error(nullptr);  // a failed probe is not an error here
   cubias_handle_s *h = new (std::nothrow) cubias_handle_s();

@@ -86,7 +86,9 @@ cubias_status_t cubias_cpu_stats_write_field(cubias_handle_t h, cubias_stats_t s
 /* The CUDA backend; without CUDA support in the build these return
  * CUBIAS_STATUS_NO_DEVICE / NOT_SUPPORTED. */
 int cubias_cuda_build_enabled(void);
-cubias_status_t cubias_cuda_probe(cubias_handle_t h_or_null, int *device);
+/* A usable device answers. With init, also create its context now (the CUDA
+ * backend); without, only count devices (the CPU backend's pointer checks). */
+cubias_status_t cubias_cuda_probe(cubias_handle_t h_or_null, int *device, int init);
 cubias_status_t cubias_cuda_alloc(cubias_handle_t h, size_t bytes, void **p);
 void cubias_cuda_free(cubias_handle_t h, void *p);
 cubias_status_t cubias_cuda_sync(cubias_handle_t h);

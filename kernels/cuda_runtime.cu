@@ -7,7 +7,7 @@ static cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->strea
 
 int cubias_cuda_build_enabled(void) { return 1; }
 
-cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device) {
+cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device, int init) {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess || n == 0) {
@@ -17,7 +17,7 @@ cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device) {
                        e != cudaSuccess ? cudaGetErrorString(e) : "no error", n);
   }
   e = cudaGetDevice(device);
-  if (e == cudaSuccess) e = cudaFree(nullptr);  // create the context now, not on first use
+  if (e == cudaSuccess && init) e = cudaFree(nullptr);  // create the context now, not on first use
   if (e != cudaSuccess) {
     cudaGetLastError();
     return cubias_fail(h, CUBIAS_STATUS_NO_DEVICE, "cubias_create: CUDA device unusable: %s",
