@@ -193,40 +193,70 @@ extern "C" cubias_status_t cubias_stats_export(cubias_handle_t h, cubias_stats_t
   return CUBIAS_STATUS_SUCCESS;
 }
 
-extern "C" cubias_status_t cubias_stats_import_merge(cubias_handle_t h, cubias_stats_t s,
-                                                     const void *d_buffer) {
-  const char *where = "cubias_stats_import_merge";
+// Check `count` exports laid back to back (headers read first: one
+// synchronisation on CUDA), then merge them in order into s, after a reset if
+// `replace`. Nothing changes unless every header is valid.
+static cubias_status_t import_exports(cubias_handle_t h, cubias_stats_t s, const void *d_buffers,
+                                      int64_t count, int replace, const char *where) {
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
-  st = cubias_check_backend_ptr(h, d_buffer, "buffer", where);
+  st = cubias_check_backend_ptr(h, d_buffers, "buffer", where);
   if (st) return st;
-  cubias_export_header_t hdr;
-  if (is_cuda(h)) {
-    st = cubias_cuda_memcpy(h, &hdr, d_buffer, sizeof hdr, 1);
-    if (!st) st = cubias_cuda_sync(h);
-    if (st) return st;
-  } else {
-    memcpy(&hdr, d_buffer, sizeof hdr);
+  if (count < 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: count is %lld; must be >= 1", where,
+                       (long long)count);
+  const size_t stride = CUBIAS_EXPORT_HEADER + state_bytes(s->channels);
+  const char *base = (const char *)d_buffers;
+  cubias_export_header_t *hdrs = nullptr;
+  st = cubias_cpu_alloc(h, sizeof(cubias_export_header_t) * (size_t)count, (void **)&hdrs);
+  if (st) return st;
+  for (int64_t r = 0; r < count && !st; ++r) {
+    if (is_cuda(h))
+      st = cubias_cuda_memcpy(h, &hdrs[r], base + r * stride, sizeof *hdrs, 1);
+    else
+      memcpy(&hdrs[r], base + r * stride, sizeof *hdrs);
   }
-  cubias_export_header_t want = header_of(s);
-  if (hdr.magic != want.magic)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
-                       "%s: the buffer is not a cubias statistics export (bad magic)", where);
-  if (hdr.version != want.version || hdr.fields != want.fields)
-    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
-                       "%s: export format version %u with %u fields; this library reads version %u",
-                       where, hdr.version, hdr.fields, want.version);
-  if (hdr.channels != want.channels)
-    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
-                       "%s: the export has %lld channels, the accumulator %lld", where,
-                       (long long)hdr.channels, (long long)want.channels);
-  if (hdr.act != want.act || hdr.slope != want.slope)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
-                       "%s: the export tracks activation %d, the accumulator %d", where, hdr.act,
-                       want.act);
-  const char *src = (const char *)d_buffer + CUBIAS_EXPORT_HEADER;
-  return is_cuda(h) ? cubias_cuda_stats_merge_state(h, s, src)
+  if (!st && is_cuda(h)) st = cubias_cuda_sync(h);
+  const cubias_export_header_t want = header_of(s);
+  for (int64_t r = 0; r < count && !st; ++r) {
+    const cubias_export_header_t &hdr = hdrs[r];
+    if (hdr.magic != want.magic)
+      st = cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: buffer %lld is not a cubias statistics export (bad magic)", where,
+                       (long long)r);
+    else if (hdr.version != want.version || hdr.fields != want.fields)
+      st = cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
+                       "%s: buffer %lld has export format version %u with %u fields; this library "
+                       "reads version %u",
+                       where, (long long)r, hdr.version, hdr.fields, want.version);
+    else if (hdr.channels != want.channels)
+      st = cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                       "%s: buffer %lld has %lld channels, the accumulator %lld", where,
+                       (long long)r, (long long)hdr.channels, (long long)want.channels);
+    else if (hdr.act != want.act || hdr.slope != want.slope)
+      st = cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: buffer %lld tracks activation %d, the accumulator %d", where,
+                       (long long)r, hdr.act, want.act);
+  }
+  cubias_cpu_free(hdrs);
+  if (st) return st;
+  if (replace) st = is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
+  for (int64_t r = 0; r < count && !st; ++r) {
+    const char *src = base + r * stride + CUBIAS_EXPORT_HEADER;
+    st = is_cuda(h) ? cubias_cuda_stats_merge_state(h, s, src)
                     : cubias_cpu_stats_merge_state(h, s, src);
+  }
+  return st;
+}
+
+extern "C" cubias_status_t cubias_stats_import_merge(cubias_handle_t h, cubias_stats_t s,
+                                                     const void *d_buffer) {
+  return import_exports(h, s, d_buffer, 1, 0, "cubias_stats_import_merge");
+}
+
+extern "C" cubias_status_t cubias_stats_merge_exports(cubias_handle_t h, cubias_stats_t s,
+                                                      const void *d_buffers, int64_t count) {
+  return import_exports(h, s, d_buffers, count, 1, "cubias_stats_merge_exports");
 }
 
 extern "C" cubias_status_t cubias_stats_write_field(cubias_handle_t h, cubias_stats_t s,

@@ -230,6 +230,23 @@ CUBIAS_API cubias_status_t cubias_stats_export(cubias_handle_t handle, cubias_st
 CUBIAS_API cubias_status_t cubias_stats_import_merge(cubias_handle_t handle, cubias_stats_t stats,
                                           const void *d_buffer);
 
+/* Replace stats by the merge, in index order, of `count` exports laid back to
+ * back in d_buffers (each cubias_stats_export_size() bytes; e.g. what an
+ * all-gather over ranks delivers). Every rank that calls this on the same
+ * buffers holds bit-identical statistics. All headers are checked before
+ * anything changes; on the CUDA backend that synchronises the stream once. */
+CUBIAS_API cubias_status_t cubias_stats_merge_exports(cubias_handle_t handle, cubias_stats_t stats,
+                                                      const void *d_buffers, int64_t count);
+
+/* NCCL data parallelism: export this rank's partial state into its slot of
+ * d_scratch (nranks * cubias_stats_export_size() bytes of device memory),
+ * all-gather the slots over `nccl_comm` (a ncclComm_t) on the handle's stream,
+ * then cubias_stats_merge_exports() them in rank order: every rank ends with the
+ * same global statistics, bit for bit (what SyncBatchNorm needs). CUDA backend
+ * only; builds without NCCL return CUBIAS_STATUS_NOT_SUPPORTED. Synchronises. */
+CUBIAS_API cubias_status_t cubias_stats_allgather_nccl(cubias_handle_t handle, cubias_stats_t stats,
+                                                       void *nccl_comm, void *d_scratch);
+
 /* Read every channel's results into h_out[channels]. Synchronises the stream. */
 CUBIAS_API cubias_status_t cubias_stats_read(cubias_handle_t handle, cubias_stats_t stats,
                                   cubias_channel_stats_t *h_out);
