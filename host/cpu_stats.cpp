@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <type_traits>
+
 #include "../kernels/dispatch.h"
 #include "internal.h"
 
@@ -35,7 +37,7 @@ constexpr int kPlaneLanes = CUBIAS_CHUNK_ALIGN;
 struct Lanes {
   alignas(64) float p[kTile], s1[kTile], s2[kTile], f1[kTile], f2[kTile], g2[kTile];
   alignas(64) float mn[kTile], mx[kTile];
-  alignas(64) int n[kTile], pos[kTile], nf[kTile], have[kTile];
+  alignas(64) int n[kTile], pos[kTile], seen[kTile], have[kTile];
   alignas(64) double S1[kTile], S2[kTile], F1[kTile], F2[kTile], G2[kTile];
   alignas(64) int N[kTile], POS[kTile], NF[kTile];
 
@@ -44,7 +46,7 @@ struct Lanes {
       p[k] = s1[k] = s2[k] = f1[k] = f2[k] = g2[k] = 0.0f;
       mn[k] = INFINITY;
       mx[k] = -INFINITY;
-      n[k] = pos[k] = nf[k] = have[k] = N[k] = POS[k] = NF[k] = 0;
+      n[k] = pos[k] = seen[k] = have[k] = N[k] = POS[k] = NF[k] = 0;
       S1[k] = S2[k] = F1[k] = F2[k] = G2[k] = 0.0;
     }
   }
@@ -57,15 +59,14 @@ struct Lanes {
     float *__restrict A1 = s1 + first, *__restrict A2 = s2 + first, *__restrict B1 = f1 + first;
     float *__restrict B2 = f2 + first, *__restrict B3 = g2 + first;
     float *__restrict MN = mn + first, *__restrict MX = mx + first;
-    int *__restrict CN = n + first, *__restrict CP = pos + first, *__restrict CF = nf + first;
+    int *__restrict CN = n + first, *__restrict CP = pos + first, *__restrict CS = seen + first;
     for (int k = 0; k < count; ++k) {
       // Registers in, registers out: keeps the loop free of conditional stores.
       float a1 = A1[k], a2 = A2[k], b1 = B1[k], b2 = B2[k], b3 = B3[k], lo = MN[k], hi = MX[k];
-      int cn = CN[k], cp = CP[k], cf = CF[k];
-      cubias_elem<CLASS>(DT::get(src[k]), P[k], act, slope, a1, a2, b1, b2, b3, lo, hi, cn, cp,
-                         cf);
+      int cn = CN[k], cp = CP[k];
+      cubias_elem<CLASS>(DT::get(src[k]), P[k], act, slope, a1, a2, b1, b2, b3, lo, hi, cn, cp);
       A1[k] = a1, A2[k] = a2, B1[k] = b1, B2[k] = b2, B3[k] = b3, MN[k] = lo, MX[k] = hi;
-      CN[k] = cn, CP[k] = cp, CF[k] = cf;
+      CN[k] = cn, CP[k] = cp, CS[k] += 1;
     }
   }
 
@@ -82,9 +83,9 @@ struct Lanes {
       if (CLASS == CUBIAS_CLASS_SMOOTH) G2[k] += (double)g2[k];
       N[k] += n[k];
       POS[k] += pos[k];
-      NF[k] += nf[k];
+      NF[k] += seen[k] - n[k];
       s1[k] = s2[k] = f1[k] = f2[k] = g2[k] = 0.0f;
-      n[k] = pos[k] = nf[k] = 0;
+      n[k] = pos[k] = seen[k] = 0;
     }
   }
 
@@ -100,6 +101,92 @@ struct Lanes {
     return cubias_lane_moments<CLASS>(&t);
   }
 };
+
+// 16 lanes at once with their accumulators in SIMD registers: `rows` steps
+// (<= CUBIAS_RUN_LEN) of lanes k0..k0+15, step r reading src[r * stride + 0..15].
+// The same cubias_elem as every other path, instantiated on GCC vector types;
+// built three times (AVX-512, AVX2, baseline) and picked at run time. With
+// -ffp-contract=off every build gives the same bits.
+constexpr int kVec = 16;
+typedef cubias_vf VF;
+typedef cubias_vi VI;
+
+template <class T>
+__attribute__((always_inline)) inline T load16(const void *p) {
+  T v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// 16 consecutive elements as floats (exact conversions, as DT::get).
+typedef uint16_t VU16 __attribute__((vector_size(32)));
+template <class DT>
+__attribute__((always_inline)) inline VF load_lanes(const typename DT::storage *src) {
+  if constexpr (std::is_same<DT, cubias_f32_t>::value) {
+    return load16<VF>(src);
+  } else if constexpr (std::is_same<DT, cubias_bf16_t>::value) {
+    VU16 h;
+    memcpy(&h, src, sizeof h);
+    return (VF)(__builtin_convertvector(h, VI) << 16);
+  } else {
+    float t[kVec];
+    for (int k = 0; k < kVec; ++k) t[k] = DT::get(src[k]);
+    return load16<VF>(t);
+  }
+}
+
+// A tile with no NaN/Inf (the common case) takes the step without the selects.
+// Each variant's loops are separate functions so that their accumulators get
+// registers of their own.
+#define CUBIAS_DEFINE_RUN16(NAME, ATTR)                                                        \
+  template <class DT, int CLASS, bool FINITE>                                                  \
+  ATTR __attribute__((noinline)) void NAME##_steps(const typename DT::storage *src,            \
+                                                   int64_t stride, int rows, Lanes &L, int k0, \
+                                                   float slope) {                              \
+    const VF p = load16<VF>(L.p + k0);                                                         \
+    VF s1 = load16<VF>(L.s1 + k0), s2 = load16<VF>(L.s2 + k0), f1 = load16<VF>(L.f1 + k0);     \
+    VF f2 = load16<VF>(L.f2 + k0), g2 = load16<VF>(L.g2 + k0);                                 \
+    VF mn = load16<VF>(L.mn + k0), mx = load16<VF>(L.mx + k0);                                 \
+    VI n = load16<VI>(L.n + k0), pos = load16<VI>(L.pos + k0);                                 \
+    for (int r = 0; r < rows; ++r)                                                             \
+      cubias_elem<CLASS, FINITE>(load_lanes<DT>(src + r * stride), p, 0, slope, s1, s2, f1, f2, \
+                                 g2, mn, mx, n, pos);                                          \
+    memcpy(L.s1 + k0, &s1, sizeof s1), memcpy(L.s2 + k0, &s2, sizeof s2);                      \
+    memcpy(L.f1 + k0, &f1, sizeof f1), memcpy(L.f2 + k0, &f2, sizeof f2);                      \
+    memcpy(L.mn + k0, &mn, sizeof mn), memcpy(L.mx + k0, &mx, sizeof mx);                      \
+    memcpy(L.n + k0, &n, sizeof n), memcpy(L.pos + k0, &pos, sizeof pos);                      \
+  }                                                                                            \
+  template <class DT, int CLASS>                                                               \
+  ATTR void NAME(const typename DT::storage *src, int64_t stride, int rows, Lanes &L, int k0,  \
+                 float slope) {                                                                \
+    VI bad = VI{};                                                                             \
+    for (int r = 0; r < rows; ++r)                                                             \
+      bad |= (cubias_abs_lane(load_lanes<DT>(src + r * stride)) <= FLT_MAX) == 0;              \
+    int any_bad = 0;                                                                           \
+    for (int k = 0; k < kVec; ++k) any_bad |= bad[k];                                          \
+    if (any_bad)                                                                               \
+      NAME##_steps<DT, CLASS, false>(src, stride, rows, L, k0, slope);                         \
+    else                                                                                       \
+      NAME##_steps<DT, CLASS, true>(src, stride, rows, L, k0, slope);                          \
+    for (int k = 0; k < kVec; ++k) L.seen[k0 + k] += rows;                                     \
+  }
+
+CUBIAS_DEFINE_RUN16(run16_avx512, __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))))
+CUBIAS_DEFINE_RUN16(run16_avx2, __attribute__((target("avx2"))))
+CUBIAS_DEFINE_RUN16(run16_base, )
+
+template <class DT, int CLASS>
+using Run16 = void (*)(const typename DT::storage *, int64_t, int, Lanes &, int, float);
+
+template <class DT, int CLASS>
+Run16<DT, CLASS> pick_run16() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    return run16_avx512<DT, CLASS>;
+  if (__builtin_cpu_supports("avx2")) return run16_avx2<DT, CLASS>;
+  return run16_base<DT, CLASS>;
+}
 
 struct Job {
   const void *data;
@@ -126,15 +213,22 @@ void rows_task(const Job &job, Lanes &L, int64_t c0, int width, int64_t j) {
       missing += !L.have[k];
     }
   }
-  int run = 0;
-  for (int64_t r = r0; r < r1; ++r) {
-    L.push<DT, CLASS>(x + r * job.C + c0, 0, width, job.act, job.slope);
-    if (++run == CUBIAS_RUN_LEN) {
-      L.flush<CLASS>(width);
-      run = 0;
+  // Runs of CUBIAS_RUN_LEN rows: 16-lane groups in registers, the rest (and
+  // the smooth activations, which call libm) lane by lane.
+  const int vec_lanes = CLASS == CUBIAS_CLASS_SMOOTH ? 0 : width / kVec * kVec;
+  for (int64_t r = r0; r < r1; r += CUBIAS_RUN_LEN) {
+    const int rows = (int)(r1 - r < CUBIAS_RUN_LEN ? r1 - r : CUBIAS_RUN_LEN);
+    if constexpr (CLASS != CUBIAS_CLASS_SMOOTH) {
+      static const Run16<DT, CLASS> run16 = pick_run16<DT, CLASS>();
+      for (int k = 0; k < vec_lanes; k += kVec)
+        run16(x + r * job.C + c0 + k, job.C, rows, L, k, job.slope);
     }
+    if (vec_lanes < width)
+      for (int64_t q = r; q < r + rows; ++q)
+        L.push<DT, CLASS>(x + q * job.C + c0 + vec_lanes, vec_lanes, width - vec_lanes, job.act,
+                          job.slope);
+    L.flush<CLASS>(width);
   }
-  L.flush<CLASS>(width);
   const int64_t slots = job.plan.nchunks * job.C;
   for (int k = 0; k < width; ++k)
     cubias_moments_store(job.partials, slots, cubias_partial_index(j, job.C, c0 + k),
@@ -159,12 +253,27 @@ void planes_task(const Job &job, Lanes &L, int64_t c, int64_t j) {
     cubias_offer_pivot(DT::get(x[(o * job.C + c) * job.inner + (f - o * job.inner)]), pivot, found);
   }
   for (int k = 0; k < kPlaneLanes; ++k) L.p[k] = pivot;
+  static_assert(kPlaneLanes == kVec, "a plane group is one SIMD vector of lanes");
   while (e < e1) {
     int64_t o = e / job.inner, i = e - o * job.inner;
     int64_t seg_end = (o + 1) * job.inner < e1 ? (o + 1) * job.inner : e1;
     const typename DT::storage *src = x + (o * job.C + c) * job.inner + i;
     while (e < seg_end) {
       int lane = (int)(e % kPlaneLanes);
+      if constexpr (CLASS != CUBIAS_CLASS_SMOOTH) {
+        if (lane == 0 && seg_end - e >= kPlaneLanes) {
+          // Whole groups of 16 up to the next flush: lanes in registers.
+          static const Run16<DT, CLASS> run16 = pick_run16<DT, CLASS>();
+          int64_t groups = (seg_end - e) / kPlaneLanes;
+          int64_t to_flush = (flush_every - e % flush_every) / kPlaneLanes;
+          int g = (int)(groups < to_flush ? groups : to_flush);
+          run16(src, kPlaneLanes, g, L, 0, job.slope);
+          src += (int64_t)g * kPlaneLanes;
+          e += (int64_t)g * kPlaneLanes;
+          if (e % flush_every == 0) L.flush<CLASS>(kPlaneLanes);
+          continue;
+        }
+      }
       int64_t room = kPlaneLanes - lane;
       int count = (int)(seg_end - e < room ? seg_end - e : room);
       L.push<DT, CLASS>(src, lane, count, job.act, job.slope);
@@ -203,19 +312,32 @@ void run_chunks(const Job &job, Lanes *scratch, int nthreads) {
 }  // namespace
 
 // The fixed merge order of kernels/plan.h, then state <- merge(state, batch).
+// Blocks of channels in parallel; within a block chunks are visited in order
+// (so each lane folds its chunks in order) with channels innermost, reading
+// the partials contiguously.
 static void merge_partials(void *state, const double *partials, int64_t nchunks, int64_t C) {
+  constexpr int kBlock = 16;
   const int64_t slots = nchunks * C;
-  for (int64_t c = 0; c < C; ++c) {
-    cubias_moments_t lane[CUBIAS_MERGE_LANES];
-    for (int l = 0; l < CUBIAS_MERGE_LANES; ++l) {
-      lane[l] = cubias_moments_empty();
-      for (int64_t j = l; j < nchunks; j += CUBIAS_MERGE_LANES)
-        lane[l] = cubias_moments_merge(lane[l],
-                                       cubias_moments_load(partials, slots, cubias_partial_index(j, C, c)));
+  const int64_t blocks = (C + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t c0 = b * kBlock;
+    const int width = (int)(C - c0 < kBlock ? C - c0 : kBlock);
+    cubias_moments_t lane[CUBIAS_MERGE_LANES][kBlock];
+    for (int l = 0; l < CUBIAS_MERGE_LANES; ++l)
+      for (int k = 0; k < width; ++k) lane[l][k] = cubias_moments_empty();
+    for (int64_t j = 0; j < nchunks; ++j) {
+      cubias_moments_t *lj = lane[j % CUBIAS_MERGE_LANES];
+      for (int k = 0; k < width; ++k)
+        lj[k] = cubias_moments_merge(lj[k], cubias_moments_load(partials, slots,
+                                                                cubias_partial_index(j, C, c0 + k)));
     }
     for (int off = CUBIAS_MERGE_LANES / 2; off >= 1; off >>= 1)
-      for (int l = 0; l < off; ++l) lane[l] = cubias_moments_merge(lane[l], lane[l + off]);
-    cubias_moments_store(state, C, c, cubias_moments_merge(cubias_moments_load(state, C, c), lane[0]));
+      for (int l = 0; l < off; ++l)
+        for (int k = 0; k < width; ++k) lane[l][k] = cubias_moments_merge(lane[l][k], lane[l + off][k]);
+    for (int k = 0; k < width; ++k)
+      cubias_moments_store(state, C, c0 + k,
+                           cubias_moments_merge(cubias_moments_load(state, C, c0 + k), lane[0][k]));
   }
 }
 

@@ -272,7 +272,7 @@ typedef struct cubias_lane {
   float p;                     /* pivot, valid once have != 0 */
   float s1, s2, f1, f2, g2;    /* current run sums            */
   float mn, mx;
-  int have, n, pos, nf;        /* run counts                  */
+  int have, n, pos, seen;      /* run counts: finite, > 0, pushed */
   double S1, S2, F1, F2, G2;   /* totals                      */
   int N, POS, NF;              /* a chunk holds < 2^31 entries */
 } cubias_lane_t;
@@ -282,7 +282,7 @@ CUBIAS_HD void cubias_lane_init(cubias_lane_t *l) {
   l->s1 = l->s2 = l->f1 = l->f2 = l->g2 = 0.0f;
   l->mn = INFINITY;
   l->mx = -INFINITY;
-  l->have = l->n = l->pos = l->nf = 0;
+  l->have = l->n = l->pos = l->seen = 0;
   l->S1 = l->S2 = l->F1 = l->F2 = l->G2 = 0.0;
   l->N = l->POS = l->NF = 0;
 }
@@ -294,44 +294,73 @@ CUBIAS_HD void cubias_offer_pivot(float x, float &p, int &have) {
   have |= take;
 }
 
-/* The element step, on scalars, with selects and bitwise ops only (no
- * branches), so the CPU loop over lanes vectorises. A non-finite entry stands
- * in as the pivot: it adds 0 to the sums and cannot move min or max, since the
- * pivot is a finite value of the same chunk. */
-template <int CLASS>
-CUBIAS_HD void cubias_elem(float x, float p, int act, float slope, float &s1, float &s2,
-                           float &f1, float &f2, float &g2, float &mn, float &mx, int &n,
-                           int &pos, int &nf) {
-  int fin = fabsf(x) <= FLT_MAX;
-  float xs = fin ? x : p;
-  float d = xs - p;
+/* The smooth activations' sums for one scalar lane. */
+CUBIAS_HD void cubias_elem_smooth(float x, float xs, int fin, int act, float slope, float &f1,
+                                  float &f2, float &g2) {
+  float y, dy;
+  cubias_act_eval(act, slope, xs, &y, &dy);
+  y = fin ? y : 0.0f;
+  dy = fin ? dy : 0.0f;
+  f1 += y;
+  f2 += y * y;
+  g2 += dy * dy;
+}
+
+/* Lane-type helpers: the element step below is written once for a scalar lane
+ * (float, int; every backend) and for a SIMD vector of lanes (GCC vector
+ * types, the CPU backend's hot loop). Masks are 0/1 for scalars and 0/-1 for
+ * vectors; cubias_one_if turns either into a 0/1 count. */
+CUBIAS_HD float cubias_abs_lane(float x) { return fabsf(x); }
+CUBIAS_HD int cubias_one_if(int mask) { return mask & 1; }
+CUBIAS_HD int cubias_true_like(int) { return 1; }
+#if !defined(__CUDACC__)
+typedef float cubias_vf __attribute__((vector_size(64))); /* 16 float lanes */
+typedef int cubias_vi __attribute__((vector_size(64)));
+/* Comparisons stay in the templates that use them: GCC lowers a 64-byte
+ * vector compare inside a plain inline function for the default ISA. */
+CUBIAS_HD cubias_vf cubias_abs_lane(cubias_vf x) { return (cubias_vf)((cubias_vi)x & 0x7fffffff); }
+CUBIAS_HD cubias_vi cubias_one_if(cubias_vi mask) { return mask & 1; }
+CUBIAS_HD cubias_vi cubias_true_like(cubias_vi) { return cubias_vi{} - 1; }
+#endif
+
+/* The element step, with selects and bitwise ops only (no branches). A
+ * non-finite entry stands in as the pivot: it adds 0 to the sums and cannot
+ * move min or max, since the pivot is a finite value of the same chunk. ReLU
+ * passes slope 0. Smooth activations are scalar only (they call libm). The
+ * caller counts the entries it pushes; non-finite = pushed - n. FINITE: the
+ * caller has checked that every x is finite, and the selects fold away. */
+template <int CLASS, bool FINITE = false, class F, class I>
+CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, F &f2, F &g2,
+                           F &mn, F &mx, I &n, I &pos) {
+  I fin;
+  if constexpr (FINITE)
+    fin = cubias_true_like(n);
+  else
+    fin = cubias_abs_lane(x) <= FLT_MAX;
+  const F xs = fin ? x : p;
+  const F d = xs - p;
   s1 += d;
   s2 += d * d;
   mn = xs < mn ? xs : mn;
   mx = xs > mx ? xs : mx;
-  n += fin;
-  pos += fin & (x > 0.0f);
-  nf += fin ^ 1;
-  if (CLASS == CUBIAS_CLASS_LEAKY) {
-    float y = xs > 0.0f ? xs : slope * xs;
-    y = fin ? y : 0.0f;
+  n += cubias_one_if(fin);
+  pos += cubias_one_if(fin & (x > 0.0f));
+  if constexpr (CLASS == CUBIAS_CLASS_LEAKY) {
+    const F zero = xs - xs;
+    F y = xs > 0.0f ? xs : slope * xs;
+    y = fin ? y : zero;
     f1 += y;
     f2 += y * y;
-  } else if (CLASS == CUBIAS_CLASS_SMOOTH) {
-    float y, dy;
-    cubias_act_eval(act, slope, xs, &y, &dy);
-    y = fin ? y : 0.0f;
-    dy = fin ? dy : 0.0f;
-    f1 += y;
-    f2 += y * y;
-    g2 += dy * dy;
+  } else if constexpr (CLASS == CUBIAS_CLASS_SMOOTH) {
+    cubias_elem_smooth(x, xs, fin, act, slope, f1, f2, g2);
   }
 }
 
 template <int CLASS>
 CUBIAS_HD void cubias_lane_push(cubias_lane_t *l, float x, int act, float slope) {
   cubias_elem<CLASS>(x, l->p, act, slope, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx,
-                     l->n, l->pos, l->nf);
+                     l->n, l->pos);
+  l->seen++;
 }
 
 /* Fold the float run into the double totals (the class skips unused sums). */
@@ -346,9 +375,9 @@ CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l) {
   if (CLASS == CUBIAS_CLASS_SMOOTH) l->G2 += (double)l->g2;
   l->N += l->n;
   l->POS += l->pos;
-  l->NF += l->nf;
+  l->NF += l->seen - l->n;
   l->s1 = l->s2 = l->f1 = l->f2 = l->g2 = 0.0f;
-  l->n = l->pos = l->nf = 0;
+  l->n = l->pos = l->seen = 0;
 }
 
 /* A flushed lane as mergeable moments. */
