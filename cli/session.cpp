@@ -1,0 +1,223 @@
+// The CLI's backend session and file streaming.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "cli.h"
+#ifdef CUBIAS_HAVE_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace cli {
+
+Session::~Session() {
+  for (void *p : owned_) {
+#ifdef CUBIAS_HAVE_CUDA
+    if (cuda()) {
+      cudaFree(p);
+      continue;
+    }
+#endif
+    free(p);
+  }
+  if (h_) cubias_destroy(h_);
+}
+
+bool Session::open(const Args &a, std::string *err) {
+  const std::string b = a.get("backend", "auto");
+  cubias_backend_t want = b == "cpu" ? CUBIAS_BACKEND_CPU : b == "cuda" ? CUBIAS_BACKEND_CUDA
+                                                                         : CUBIAS_BACKEND_AUTO;
+  if (b != "auto" && b != "cpu" && b != "cuda") {
+    *err = "--backend must be auto, cpu or cuda (got '" + b + "')";
+    return false;
+  }
+  cubias_status_t st = cubias_create(&h_, want);
+  if (st) {
+    *err = std::string("cannot create a handle: ") + cubias_status_string(st) + "\n  " +
+           cubias_get_last_error(nullptr);
+    return false;
+  }
+  cubias_get_backend(h_, &backend_);
+  return true;
+}
+
+bool Session::alloc(size_t bytes, void **out, std::string *err) {
+#ifdef CUBIAS_HAVE_CUDA
+  if (cuda()) {
+    if (cudaMalloc(out, bytes ? bytes : 1) != cudaSuccess) {
+      *err = "cudaMalloc of " + std::to_string(bytes) + " bytes failed";
+      return false;
+    }
+    owned_.push_back(*out);
+    return true;
+  }
+#endif
+  *out = malloc(bytes ? bytes : 1);
+  if (!*out) {
+    *err = "out of memory";
+    return false;
+  }
+  owned_.push_back(*out);
+  return true;
+}
+
+bool Session::to_backend(const void *host, size_t bytes, const void **out, std::string *err) {
+  if (!cuda()) {
+    *out = host;
+    return true;
+  }
+#ifdef CUBIAS_HAVE_CUDA
+  void *d = nullptr;
+  if (!alloc(bytes, &d, err)) return false;
+  if (cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice) != cudaSuccess) {
+    *err = "copy to the device failed";
+    return false;
+  }
+  *out = d;
+  return true;
+#else
+  *err = "no CUDA in this build";
+  return false;
+#endif
+}
+
+bool Session::to_host(const void *backend, size_t bytes, void *host, std::string *err) {
+  if (!cuda()) {
+    memcpy(host, backend, bytes);
+    return true;
+  }
+#ifdef CUBIAS_HAVE_CUDA
+  if (cudaMemcpy(host, backend, bytes, cudaMemcpyDeviceToHost) != cudaSuccess) {
+    *err = "copy from the device failed";
+    return false;
+  }
+  return true;
+#else
+  *err = "no CUDA in this build";
+  return false;
+#endif
+}
+
+static int64_t product(const std::vector<int64_t> &s, size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t i = from; i < to; ++i) p *= s[i];
+  return p;
+}
+
+bool view_of(const std::string &layout, const std::vector<int64_t> &shape, int64_t *outer,
+             int64_t *channels, int64_t *inner, std::string *err) {
+  const size_t r = shape.size();
+  std::string dims;
+  for (size_t i = 0; i < r; ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
+  if (r == 0 || product(shape, 0, r) == 0) {
+    *err = "the array [" + dims + "] is empty";
+    return false;
+  }
+  if (layout == "rows") {
+    *channels = r == 1 ? 1 : shape[r - 1];
+    *outer = r == 1 ? shape[0] : product(shape, 0, r - 1);
+    *inner = 1;
+  } else if (layout == "nhwc" || layout == "tnc") {
+    if ((layout == "tnc" && r != 3) || r < 2) {
+      *err = "layout " + layout + " needs " + (layout == "tnc" ? "3 dimensions [T, N, C]" : "at least 2 dimensions [N, ..., C]") +
+             ", the array has shape [" + dims + "]";
+      return false;
+    }
+    *channels = shape[r - 1];
+    *outer = product(shape, 0, r - 1);
+    *inner = 1;
+  } else if (layout == "nchw") {
+    if (r < 2) {
+      *err = "layout nchw needs at least 2 dimensions [N, C, ...], the array has shape [" + dims + "]";
+      return false;
+    }
+    *outer = shape[0];
+    *channels = shape[1];
+    *inner = product(shape, 2, r);
+  } else {
+    *err = "--layout must be rows, nchw, nhwc or tnc (got '" + layout + "')";
+    return false;
+  }
+  return true;
+}
+
+bool parse_activation(const std::string &n, cubias_activation_t *act) {
+  static const struct {
+    const char *name;
+    cubias_activation_t act;
+  } known[] = {{"identity", CUBIAS_ACT_IDENTITY}, {"relu", CUBIAS_ACT_RELU},
+               {"leaky_relu", CUBIAS_ACT_LEAKY_RELU}, {"tanh", CUBIAS_ACT_TANH},
+               {"sigmoid", CUBIAS_ACT_SIGMOID}, {"gelu", CUBIAS_ACT_GELU}, {"silu", CUBIAS_ACT_SILU}};
+  for (const auto &k : known)
+    if (n == k.name) {
+      *act = k.act;
+      return true;
+    }
+  return false;
+}
+
+bool accumulate_file(Session &s, const std::string &path, const std::string &layout,
+                     cubias_activation_t act, float slope, cubias_stats_t *stats,
+                     npy::Header *hdr, std::string *err) {
+  FILE *f = npy::open(path, hdr, err);
+  if (!f) return false;
+  struct Closer {
+    FILE *f;
+    ~Closer() { fclose(f); }
+  } closer{f};
+  if (hdr->kind != npy::Kind::F32 && hdr->kind != npy::Kind::F16) {
+    *err = path + ": activations must be float32 or float16, the file holds " +
+           npy::kind_name(hdr->kind);
+    return false;
+  }
+  int64_t outer, C, inner;
+  if (!view_of(layout, hdr->shape, &outer, &C, &inner, err)) {
+    *err = path + ": " + *err;
+    return false;
+  }
+  cubias_status_t st = cubias_stats_create(s.handle(), C, act, slope, stats);
+  if (st) {
+    *err = std::string("cubias_stats_create: ") + cubias_get_last_error(s.handle());
+    return false;
+  }
+  // Constant memory: about 64 MB of the file at a time (at least one outer slice).
+  const size_t slice = (size_t)(C * inner) * hdr->item;
+  const int64_t per_chunk = std::max<int64_t>(1, (int64_t)((64u << 20) / slice));
+  std::vector<char> host((size_t)std::min(per_chunk, outer) * slice);
+  void *dev = nullptr;
+  if (s.cuda() && !s.alloc(host.size(), &dev, err)) return false;
+  const bool progress = isatty(2) && (double)outer * slice > 128e6;
+  const cubias_dtype_t dt = hdr->kind == npy::Kind::F32 ? CUBIAS_DTYPE_F32 : CUBIAS_DTYPE_F16;
+  for (int64_t o = 0; o < outer; o += per_chunk) {
+    const int64_t n = std::min(per_chunk, outer - o);
+    if (!npy::read(f, *hdr, host.data(), n * C * inner, err)) {
+      *err = path + ": " + *err;
+      return false;
+    }
+    const void *data = host.data();
+    if (s.cuda()) {
+#ifdef CUBIAS_HAVE_CUDA
+      if (cudaMemcpy(dev, host.data(), (size_t)n * slice, cudaMemcpyHostToDevice) != cudaSuccess) {
+        *err = "copy to the device failed";
+        return false;
+      }
+#endif
+      data = dev;
+    }
+    cubias_tensor_t v;
+    st = cubias_tensor_make(&v, data, dt, n, C, inner);
+    if (!st) st = cubias_stats_accumulate(s.handle(), *stats, &v);
+    if (st) {
+      *err = std::string("cubias_stats_accumulate: ") + cubias_get_last_error(s.handle());
+      return false;
+    }
+    if (progress) fprintf(stderr, "\r%s: %3.0f%%", path.c_str(), 100.0 * (o + n) / outer);
+  }
+  if (progress) fprintf(stderr, "\n");
+  return true;
+}
+
+}  // namespace cli
