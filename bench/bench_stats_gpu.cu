@@ -7,6 +7,10 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#include <cublas_v2.h>
+#ifdef CUBIAS_BENCH_CUDNN
+#include <cudnn.h>
+#endif
 #include <curand.h>
 
 #include <algorithm>
@@ -105,6 +109,89 @@ __global__ void naive_welford(const T *x, long long outer, long long C, long lon
   if (threadIdx.x == 0) mean[c] = sm[0], var[c] = sq[0] / sn[0];
 }
 
+// Second pass of the cuBLAS peer: per-channel sum of squared deviations over
+// the rows of a row-major [rows, C] float array (coalesced: a thread per channel).
+__global__ void var_pass(const float *x, long long rows, long long C, const float *mean, float *var) {
+  const long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (c >= C) return;
+  double q = 0, m = mean[c];
+  for (long long r = 0; r < rows; ++r) {
+    double d = x[r * C + c] - m;
+    q += d * d;
+  }
+  var[c] = (float)(q / rows);
+}
+
+// The cuBLAS peer (f32, channels-last layouts): mean = X^T 1 / N by gemv, then a
+// second pass for the variance.
+struct CublasPeer {
+  cublasHandle_t h = nullptr;
+  float *ones = nullptr, *mean = nullptr, *var = nullptr;
+  bool init(long long max_rows, long long max_c) {
+    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return false;
+    CK(cudaMalloc(&ones, max_rows * sizeof(float)));
+    CK(cudaMalloc(&mean, max_c * sizeof(float)));
+    CK(cudaMalloc(&var, max_c * sizeof(float)));
+    std::vector<float> h1(max_rows, 1.0f);
+    CK(cudaMemcpy(ones, h1.data(), max_rows * sizeof(float), cudaMemcpyHostToDevice));
+    return true;
+  }
+  void run(const float *x, long long rows, long long C) {
+    const float alpha = 1.0f / rows, beta = 0.0f;
+    // Row-major [rows, C] is column-major [C, rows] with ld = C.
+    cublasSgemv(h, CUBLAS_OP_N, (int)C, (int)rows, &alpha, x, (int)C, ones, 1, &beta, mean, 1);
+    var_pass<<<(unsigned)((C + 255) / 256), 256>>>(x, rows, C, mean, var);
+  }
+  ~CublasPeer() {
+    if (h) cublasDestroy(h);
+    cudaFree(ones), cudaFree(mean), cudaFree(var);
+  }
+};
+
+#ifdef CUBIAS_BENCH_CUDNN
+// The cuDNN peer: batch-norm forward training in spatial mode computes the
+// per-channel mean and inverse std (and writes y, which it cannot skip).
+struct CudnnPeer {
+  cudnnHandle_t h = nullptr;
+  cudnnTensorDescriptor_t x = nullptr, p = nullptr;
+  float *params = nullptr;  // scale, bias, running mean, running var, save mean, save inv std
+  bool init(long long max_c) {
+    if (cudnnCreate(&h) != CUDNN_STATUS_SUCCESS) return false;
+    cudnnCreateTensorDescriptor(&x);
+    cudnnCreateTensorDescriptor(&p);
+    CK(cudaMalloc(&params, 6 * max_c * sizeof(float)));
+    std::vector<float> one(6 * max_c, 1.0f);
+    CK(cudaMemcpy(params, one.data(), one.size() * sizeof(float), cudaMemcpyHostToDevice));
+    return true;
+  }
+  // NCHW (n, c, hw) or NHWC (n*hw rows of c): false where cuDNN refuses the shape.
+  bool run(const void *in, void *out, int dtype, bool nhwc, long long n, long long c, long long hw) {
+    const cudnnDataType_t dt = dtype == 0 ? CUDNN_DATA_FLOAT : dtype == 1 ? CUDNN_DATA_HALF : CUDNN_DATA_BFLOAT16;
+    if (n > INT32_MAX || c > INT32_MAX || hw > INT32_MAX) return false;
+    if (cudnnSetTensor4dDescriptor(x, nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW, dt, (int)n, (int)c, (int)hw, 1) !=
+            CUDNN_STATUS_SUCCESS ||
+        cudnnDeriveBNTensorDescriptor(p, x, CUDNN_BATCHNORM_SPATIAL) != CUDNN_STATUS_SUCCESS)
+      return false;
+    const float one = 1.0f, zero = 0.0f;
+    float *q = params;
+    return cudnnBatchNormalizationForwardTraining(h, CUDNN_BATCHNORM_SPATIAL, &one, &zero, x, in, x, out, p, q,
+                                                  q + c, 1.0, q + 2 * c, q + 3 * c, 1e-5, q + 4 * c,
+                                                  q + 5 * c) == CUDNN_STATUS_SUCCESS;
+  }
+  ~CudnnPeer() {
+    if (x) cudnnDestroyTensorDescriptor(x);
+    if (p) cudnnDestroyTensorDescriptor(p);
+    if (h) cudnnDestroy(h);
+    cudaFree(params);
+  }
+};
+#else
+struct CudnnPeer {  // built without cuDNN: the column reads nan
+  bool init(long long) { return false; }
+  bool run(const void *, void *, int, bool, long long, long long, long long) { return false; }
+};
+#endif
+
 struct Shape {
   const char *layout;
   long long outer, C, inner;
@@ -145,10 +232,14 @@ int main(int argc, char **argv) {
   const double copy_gbs = 2.0 * max_bytes / (copy_ms * 1e-3) / 1e9;
   printf("GPU %s (sm_%d%d), %.1f GiB; device-to-device copy of %.2f GB: %.1f GB/s (read+write)\n\n",
          prop.name, prop.major, prop.minor, total_b / 1073741824.0, max_bytes / 1e9, copy_gbs);
-  printf("%-6s %-5s %10s %9s %9s %8s %12s %10s %s\n", "layout", "dtype", "bytes", "ms", "GB/s",
-         "% copy", "naive ms", "vs naive", "check");
+  printf("%-6s %-5s %10s %9s %9s %8s %10s %9s %9s %9s %s\n", "layout", "dtype", "bytes", "ms", "GB/s",
+         "% copy", "naive", "cuBLAS", "cuDNN BN", "(ratios: peer ms / ours)", "check");
   FILE *csv = csv_path ? fopen(csv_path, "w") : nullptr;
-  if (csv) fprintf(csv, "layout,dtype,bytes,ms,gbps,pct_copy,naive_ms,check_max_rel_err\n");
+  if (csv) fprintf(csv, "layout,dtype,bytes,ms,gbps,pct_copy,naive_ms,cublas_ms,cudnn_ms,check_max_rel_err\n");
+  CublasPeer blas;
+  CudnnPeer dnn;
+  const bool have_blas = blas.init((long long)(max_bytes / 4 / 256) + 1, 4096);
+  const bool have_dnn = dnn.init(4096);
 
   cubias_handle_t gpu, cpu;
   CB(cubias_create(&gpu, CUBIAS_BACKEND_CUDA));
@@ -206,18 +297,32 @@ int main(int argc, char **argv) {
         });
         CK(cudaFree(d_mv));
         CB(cubias_stats_destroy(st));
+        // Peers where they apply: cuBLAS on f32 channels-last data, cuDNN BN on
+        // NCHW / NHWC (rows [N, C] is NCHW with H = W = 1).
+        double blas_ms = NAN, dnn_ms = NAN;
+        const bool channels_last = s.inner == 1;
+        if (have_blas && dt == 0 && channels_last)
+          blas_ms = median_ms(quick ? 3 : 5, flush, [&] { blas.run((const float *)buf, s.outer, s.C); });
+        if (have_dnn) {
+          const bool nhwc = !strcmp(s.layout, "nhwc");
+          const long long n = nhwc ? s.outer : s.outer, hw = nhwc ? 1 : s.inner;
+          if (dnn.run(buf, copy_dst, dt, nhwc, n, s.C, hw))
+            dnn_ms = median_ms(quick ? 3 : 5, flush, [&] { dnn.run(buf, copy_dst, dt, nhwc, n, s.C, hw); });
+        }
         const double gbs = used / (ms * 1e-3) / 1e9;
         char check[32];
         if (bytes == sizes.front()) snprintf(check, sizeof check, "max rel err %.1e", max_rel);
         else snprintf(check, sizeof check, "-");
-        printf("%-6s %-5s %10.3g %9.3f %9.1f %7.1f%% %12.3f %9.1fx %s\n", s.layout, dtname[dt], used, ms,
-               gbs, 100.0 * gbs / copy_gbs, naive, naive / ms, check);
-        if (csv) fprintf(csv, "%s,%s,%.0f,%.4f,%.2f,%.2f,%.4f,%.3g\n", s.layout, dtname[dt], used, ms, gbs,
-                         100.0 * gbs / copy_gbs, naive, bytes == sizes.front() ? max_rel : NAN);
+        printf("%-6s %-5s %10.3g %9.3f %9.1f %7.1f%% %9.1fx %8.1fx %8.1fx %9s %s\n", s.layout, dtname[dt], used, ms,
+               gbs, 100.0 * gbs / copy_gbs, naive / ms, blas_ms / ms, dnn_ms / ms, "", check);
+        if (csv) fprintf(csv, "%s,%s,%.0f,%.4f,%.2f,%.2f,%.4f,%.4f,%.4f,%.3g\n", s.layout, dtname[dt], used, ms, gbs,
+                         100.0 * gbs / copy_gbs, naive, blas_ms, dnn_ms, bytes == sizes.front() ? max_rel : NAN);
       }
     }
   }
-  printf("\nGB/s counts bytes read (the pass writes a few KB); %% copy is against the copy's read+write GB/s.\n");
+  printf("\nGB/s counts bytes read (the pass writes a few KB); %% copy is against the copy's read+write GB/s.\n"
+         "Peer columns: the peer's median time over ours (> 1: cubias is faster); nan: the peer does not apply.\n"
+         "cuDNN BN also writes y (it cannot skip it); the cuBLAS peer computes mean and variance only.\n");
   if (csv) fclose(csv);
   cubias_destroy(gpu);
   cubias_destroy(cpu);
