@@ -40,6 +40,11 @@ if [ -x build-gpu/bench/bench_stats_gpu ]; then
   log "GPU statistics benchmark"
   timeout 150 build-gpu/bench/bench_stats_gpu --quick --csv "$out/bench_stats_gpu.csv" \
     | tee "$out/bench_stats_gpu.txt"
+  log "PyTorch peer and plot"
+  timeout 90 python3 bench/torch_peer.py "$out/bench_stats_gpu.csv" "$out/bench_with_torch.csv" \
+    | tee "$out/bench_torch.txt"
+  csv="$out/bench_with_torch.csv"; [ -s "$csv" ] || csv="$out/bench_stats_gpu.csv"
+  python3 bench/plot.py "$csv" "$out/bench_stats_gpu.png"
 fi
 log "CPU statistics benchmark"
 timeout 60 build-gpu/bench/bench_stats_cpu 65536 1024 5 | tee "$out/bench_stats_cpu.txt"
