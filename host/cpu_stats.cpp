@@ -31,7 +31,7 @@ namespace {
 
 // Lanes accumulated together: channels of a row tile, or 16 interleaved
 // positions of a plane. Everything is SoA so the lane loops vectorise.
-constexpr int kTile = 256;
+constexpr int kTile = 4096;  // whole rows up to 4096 channels: each row streams in order
 constexpr int kPlaneLanes = CUBIAS_CHUNK_ALIGN;
 
 struct Lanes {
