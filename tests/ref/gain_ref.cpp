@@ -13,13 +13,13 @@ double weight_gain(const std::vector<double> &w, int64_t out, int64_t in) {
 double normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
 
 double normal_quantile(double p) {
-  long double lo = -40, hi = 40;
-  for (int i = 0; i < 200; ++i) {
-    long double mid = 0.5L * (lo + hi);
-    long double c = 0.5L * erfcl(-mid / sqrtl(2.0L));
-    if (c < p) lo = mid; else hi = mid;
+  // 80 / 2^75 is below the spacing of doubles near any quantile >= 1e-16 in size.
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 75 && lo < hi; ++i) {
+    double mid = 0.5 * (lo + hi);
+    if (normal_cdf(mid) < p) lo = mid; else hi = mid;
   }
-  return (double)(0.5L * (lo + hi));
+  return 0.5 * (lo + hi);
 }
 
 uint16_t f16_bits_exact(double v) {
@@ -113,7 +113,7 @@ void mlp_forward_backward(const Mlp &net, const std::vector<double> &x, int64_t 
         for (int64_t i = 0; i < in; ++i) s += net.w[l][o * in + i] * a[n * in + i];
         zl[n * out + o] = s;
         double y, dy;
-        act(net.act[l], 0, s, &y, &dy);
+        act(net.act[l], net.slope.empty() ? 0 : net.slope[l], s, &y, &dy);
         next[n * out + o] = y;
       }
     a.swap(next);
@@ -128,7 +128,7 @@ void mlp_forward_backward(const Mlp &net, const std::vector<double> &x, int64_t 
         double s = 0;
         for (int64_t k = 0; k < out2; ++k) s += net.w[l + 1][k * out + o] * (*g)[l + 1][n * out2 + k];
         double y, dy;
-        act(net.act[l], 0, (*z)[l][n * out + o], &y, &dy);
+        act(net.act[l], net.slope.empty() ? 0 : net.slope[l], (*z)[l][n * out + o], &y, &dy);
         gl[n * out + o] = dy * s;
       }
   }

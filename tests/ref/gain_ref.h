@@ -15,7 +15,7 @@ namespace gain_ref {
 double weight_gain(const std::vector<double> &w, int64_t out, int64_t in);
 
 double normal_cdf(double x);
-// Phi^-1(p) by bisection on normal_cdf (long double), 0 < p < 1.
+// Phi^-1(p) by bisection on normal_cdf, 0 < p < 1.
 double normal_quantile(double p);
 
 // f16 bits of a double exactly representable as a normal/subnormal f16.
@@ -38,6 +38,7 @@ double meanfield_critical(int id, double slope, double sb2, double lo, double hi
 struct Mlp {
   std::vector<int64_t> width;  // width[0] = in_0, width[l+1] = out_l
   std::vector<int> act;        // per layer
+  std::vector<double> slope;   // per layer leaky slope (empty: 0)
   std::vector<std::vector<double>> w, b;
 };
 void mlp_forward_backward(const Mlp &net, const std::vector<double> &x, int64_t batch,
