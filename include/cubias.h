@@ -455,12 +455,15 @@ CUBIAS_API cubias_status_t cubias_gain_json_buffer(char *buf, size_t capacity, s
  *   chi_1 = sigma_w2 * E[phi'(sqrt(q*) z)^2]   (per-layer gradient gain),
  *   xi = -1/ln(chi_1): > 0 the number of layers per e-fold of vanishing, < 0 the
  *        layers per e-fold of explosion (as -xi), +-inf at chi_1 = 1.
- * Expectations over z ~ N(0,1) by 96-point Gauss-Hermite quadrature (nodes
- * from Newton's method on the Hermite recurrence; exact for the kink at 0 of
- * ReLU-like activations by symmetry). The fixed point is iterated from q = 1
- * (the map is monotone) to a relative step of 1e-14, at most 100000 steps;
- * q* = +inf where it diverges (ReLU with sigma_w2 > 2), chi_1 then taken at
- * the last iterate. */
+ * Expectations over z ~ N(0,1) by a composite 10-point Gauss-Legendre rule on
+ * 96 panels over [-12, 12] (nodes from Newton's method on the Legendre
+ * recurrence; a panel edge at z = 0 where ReLU-like derivatives jump; about
+ * 1e-12 for tanh up to q = 100, where 96-point Gauss-Hermite is off by 1e-5).
+ * The fixed point is iterated from q = 1 (the map is monotone) with Aitken
+ * steps while it contracts, to a relative step of 1e-14, at most 100000 maps;
+ * q* = +inf where it diverges (ReLU with sigma_w2 > 2: detected when q grows
+ * with a step ratio >= 1 for 50 rounds in a row), chi_1 then taken at
+ * q = 1e300 (for the ReLU family chi_1 does not depend on q). */
 typedef struct cubias_meanfield {
   double q_star;
   double chi1;

@@ -14,10 +14,14 @@ double normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
 
 double normal_quantile(double p) {
   // 80 / 2^75 is below the spacing of doubles near any quantile >= 1e-16 in size.
+  // Above 1/2, bisect on the upper tail 0.5 erfc(x / sqrt 2) = 1 - p (exact).
+  const bool upper = p > 0.5;
+  const double t = upper ? 1 - p : p;
   double lo = -40, hi = 40;
   for (int i = 0; i < 75 && lo < hi; ++i) {
     double mid = 0.5 * (lo + hi);
-    if (normal_cdf(mid) < p) lo = mid; else hi = mid;
+    double c = upper ? 0.5 * erfc(mid / sqrt(2.0)) : normal_cdf(mid);
+    if (upper ? c > t : c < t) lo = mid; else hi = mid;
   }
   return 0.5 * (lo + hi);
 }
@@ -54,18 +58,22 @@ void act(int id, double s, double x, double *y, double *dy) {
   }
 }
 
+// Simpson on [-14, 0] and [0, 14] separately: the ReLU-like derivatives jump at
+// z = 0, so each half takes its one-sided limit there.
 void meanfield_moments(int id, double s, double q, double *phi2, double *dphi2) {
-  const int n = 28000;  // even; the grid has a node at z = 0 (the ReLU kink)
-  const double a = -14, h = 28.0 / n, sq = sqrt(q);
+  const int n = 12000;  // per half, even
+  const double h = 14.0 / n, sq = sqrt(q);
   long double A = 0, B = 0;
-  for (int i = 0; i <= n; ++i) {
-    double z = a + i * h, y, dy;
-    act(id, s, sq * z, &y, &dy);
-    double wt = (i == 0 || i == n) ? 1 : (i % 2 ? 4 : 2);
-    double pdf = exp(-z * z / 2) / sqrt(2 * M_PI);
-    A += wt * pdf * y * y;
-    B += wt * pdf * dy * dy;
-  }
+  for (int side = -1; side <= 1; side += 2)
+    for (int i = 0; i <= n; ++i) {
+      double z = side * i * h, y, dy;
+      double zeval = i == 0 ? side * 1e-300 : z;
+      act(id, s, sq * zeval, &y, &dy);
+      double wt = (i == 0 || i == n) ? 1 : (i % 2 ? 4 : 2);
+      double pdf = exp(-z * z / 2) / sqrt(2 * M_PI);
+      A += wt * pdf * y * y;
+      B += wt * pdf * dy * dy;
+    }
   *phi2 = (double)(A * h / 3);
   *dphi2 = (double)(B * h / 3);
 }
@@ -75,7 +83,10 @@ double meanfield_qstar(int id, double s, double sw2, double sb2, int n_iter) {
   for (int i = 0; i < n_iter; ++i) {
     double p2, d2;
     meanfield_moments(id, s, q, &p2, &d2);
-    q = sw2 * p2 + sb2;
+    double qn = sw2 * p2 + sb2;
+    bool done = fabs(qn - q) <= 1e-15 * qn;
+    q = qn;
+    if (done) break;
   }
   return q;
 }
@@ -88,7 +99,7 @@ double meanfield_chi1(int id, double s, double sw2, double sb2) {
 }
 
 double meanfield_critical(int id, double s, double sb2, double lo, double hi) {
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 32; ++i) {
     double mid = 0.5 * (lo + hi);
     if (meanfield_chi1(id, s, mid, sb2) < 1) lo = mid; else hi = mid;
   }
