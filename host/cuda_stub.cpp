@@ -33,3 +33,14 @@ cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t,
 cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *, const cubias_export_header_t *) {
   return absent(h);
 }
+
+// Gain check (kernels/gain_kernels.cu).
+#include "../kernels/gain_math.h"
+cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t *, double *,
+                                        double *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *, const double *,
+                                      const double *, const double *, int64_t, double *) {
+  return absent(h);
+}

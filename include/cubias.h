@@ -299,6 +299,212 @@ CUBIAS_API cubias_status_t cubias_reserve_workspace(cubias_handle_t handle, cons
 /* Gradient-gain check                                                       */
 /* ======================================================================== */
 
+/* Close the C linkage block around a system header (FILE for the printers). */
+#ifdef __cplusplus
+}
+#endif
+#include <stdio.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Layers are numbered from the input (0) to the output (n_layers - 1):
+ *   z_l = W_l a_(l-1) + b_l,   a_l = phi_l(z_l),   g_l = dL/dz_l.
+ * Backward, g_(l-1) = phi'(z_(l-1)) * (W_l^T g_l), so the gradient's second
+ * moment is multiplied per layer by about fan_in*E[W^2]*E[phi'(z)^2] (the
+ * article's sigma_w^2 * Phi(b) for ReLU): a factor a little above 1 explodes
+ * over depth, a little below vanishes. */
+
+/* ---- weight statistics ---------------------------------------------------- */
+
+typedef enum cubias_layout {
+  CUBIAS_LAYOUT_ROW_MAJOR = 0, /* W[o][i] at data[o * ld + i], ld >= in  */
+  CUBIAS_LAYOUT_COL_MAJOR = 1  /* W[o][i] at data[i * ld + o], ld >= out */
+} cubias_layout_t;
+
+/* A weight matrix W [out, in] (backend pointer). fan_in = in: for a
+ * convolution pass in = C_in * kh * kw (the [C_out, C_in*kh*kw] view of its
+ * kernel). ld = 0 means packed (in for row-major, out for column-major). */
+typedef struct cubias_weight {
+  const void *data;
+  cubias_dtype_t dtype;
+  int64_t out;
+  int64_t in;
+  cubias_layout_t layout;
+  int64_t ld;
+} cubias_weight_t;
+
+/* Fill *w after checking sizes (>= 1), layout, ld (0 or >= the line length)
+ * and that the addressed extent fits in int64. */
+CUBIAS_API cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,
+                                              cubias_dtype_t dtype, int64_t out, int64_t in,
+                                              cubias_layout_t layout, int64_t ld);
+
+/* d_out[l] = fan_in_l * E[W_l^2] = in_l * sum(W_l^2) / (out_l * in_l) for each of
+ * n_layers weights (double, backend memory): sigma_w^2 of the mean-field theory,
+ * 2 for He initialisation. One pass over each W; deterministic (fixed chunks,
+ * float runs of 16 squares folded into fp64, fixed merge trees; the CPU and
+ * CUDA backends give the same bits). A NaN/Inf weight makes its layer's value
+ * NaN/Inf. Stream-ordered, no synchronisation; uses the handle's workspace. */
+CUBIAS_API cubias_status_t cubias_weight_gain(cubias_handle_t handle, int n_layers,
+                                              const cubias_weight_t *h_weights, double *d_out);
+
+/* ---- the report ------------------------------------------------------------ */
+
+typedef enum cubias_gain_verdict {
+  CUBIAS_GAIN_STABLE = 0,
+  CUBIAS_GAIN_EXPLODING = 1,
+  CUBIAS_GAIN_VANISHING = 2,
+  CUBIAS_GAIN_UNKNOWN = 3 /* not measured, or NaN (e.g. a non-finite weight) */
+} cubias_gain_verdict_t;
+
+/* Short lower-case name ("stable", "exploding", "vanishing", "unknown"). */
+CUBIAS_API const char *cubias_gain_verdict_string(cubias_gain_verdict_t v);
+
+/* One layer of the network, as the caller describes it. */
+typedef struct cubias_gain_layer {
+  cubias_weight_t weight; /* W_l [out, in]                                          */
+  cubias_stats_t preact;  /* statistics of z_l (channels = out), created with the
+                             layer's activation phi_l: gives E[phi'(z_l)^2], mu, sigma */
+  cubias_stats_t grad;    /* statistics of g_l = dL/dz_l (channels = out), accumulated
+                             during real backward passes; NULL = not measured        */
+} cubias_gain_layer_t;
+
+/* Thresholds. Pass NULL to cubias_gain_report for the defaults. */
+typedef struct cubias_gain_options {
+  double threshold;  /* T > 1; 0 = default 10: the whole depth is stable while the
+                        cumulative gain stays in [1/T, T]; a layer is stable while its
+                        gain repeated over the whole depth L would, i.e. while chi_l is
+                        in [T^(-1/L), T^(1/L)] (L = 20, T = 10: [0.891, 1.122])      */
+  double target_chi; /* > 0; 0 = default 1: the gain the bias recommendation aims at */
+} cubias_gain_options_t;
+
+#define CUBIAS_GAIN_DEFAULT_THRESHOLD 10.0
+
+/* Per-layer results. E[.] of a layer pools its channels, weighted by their
+ * finite counts. NaN where a quantity does not apply or was not measured. */
+typedef struct cubias_gain_layer_report {
+  int64_t fan_in;        /* in                                                         */
+  int64_t width;         /* out (channels of z_l)                                      */
+  int activation;        /* cubias_activation_t of the preact statistics              */
+  int relu_like;         /* ReLU or leaky ReLU with slope^2 < 1                        */
+  double weight_gain;    /* fan_in * E[W_l^2]                                          */
+  double z_mean;         /* mu_z: pooled mean of z_l                                   */
+  double z_std;          /* sigma_z: sqrt(mean over channels of Var z) (within channel) */
+  double dphi_sq_mean;   /* E[phi'(z_l)^2]; ReLU: the active fraction (the article's Phi(b)) */
+  double chi;            /* predicted gain chi_l = weight_gain * dphi_sq_mean          */
+  double chi_cum;        /* prod_{k=l}^{L-1} chi_k: from the output back to layer l    */
+  double pred_ratio;     /* predicted E[g_l^2]/E[g_(l+1)^2] =
+                            (out_(l+1)/out_l) * weight_gain_(l+1) * dphi_sq_mean_l
+                            (W_(l+1)^T is what multiplies g_(l+1)); NaN at l = L-1.
+                            Equals chi for equal widths and equal weight gains.      */
+  double grad_sq_mean;   /* measured E[g_l^2] = var + mean^2, pooled                   */
+  double measured_ratio; /* measured E[g_l^2]/E[g_(l+1)^2]; NaN at l = L-1 or unmeasured */
+  double measured_cum;   /* measured E[g_l^2]/E[g_(L-1)^2]                             */
+  cubias_gain_verdict_t verdict;          /* chi_l against [T^(-1/L), T^(1/L)]         */
+  cubias_gain_verdict_t verdict_cum;      /* chi_cum against [1/T, T]                  */
+  cubias_gain_verdict_t verdict_measured; /* measured_ratio against [T^(-1/L), T^(1/L)] */
+  /* ReLU-like layers only (NaN otherwise). "Bias" is the per-channel shift delta
+   * to ADD to the current bias b_l: it moves every z_l by delta. Under a Gaussian
+   * model z ~ N(mu_z, sigma_z^2) the active fraction is Phi(mu_z/sigma_z), so
+   * chi_l <= target_chi  <=>  (mu_z + delta)/sigma_z <= t_max with
+   *   t_max = Phi^-1(p_max),  p_max = (target/weight_gain - s^2)/(1 - s^2)
+   * (s the leaky slope, 0 for ReLU). */
+  double bias_max_sigma; /* t_max: the largest mean of z in units of sigma_z (the
+                            largest bias, in sigma_z, over a centred W a);
+                            +inf: any bias keeps chi <= target; NaN: none does      */
+  double bias_shift_max; /* delta_max = sigma_z * t_max - mu_z: the largest shift to
+                            add to the current bias; negative = lower it             */
+} cubias_gain_layer_report_t;
+
+/* Over the whole depth. */
+typedef struct cubias_gain_summary {
+  int n_layers;
+  double threshold;                 /* T used                                   */
+  double layer_low, layer_high;     /* the per-layer band [T^(-1/L), T^(1/L)]    */
+  double chi_total;                 /* prod of chi_l over all layers            */
+  double measured_total;            /* E[g_0^2]/E[g_(L-1)^2] (NaN if unmeasured) */
+  cubias_gain_verdict_t verdict;    /* chi_total against [1/T, T]               */
+  cubias_gain_verdict_t verdict_measured; /* measured_total against [1/T, T]     */
+  int worst_layer;                  /* layer whose |ln chi_l| is largest         */
+} cubias_gain_summary_t;
+
+/* Predict (and, where grad statistics are given, measure) the per-layer
+ * gradient gain and judge it. Reads fan_in*E[W^2] on the backend
+ * (cubias_weight_gain) and pools each statistics object's channels on the
+ * backend (fixed order, fp64); then copies n_layers * 11 doubles to the host
+ * and SYNCHRONISES the stream. Fills h_report[n_layers] and *h_summary (may be
+ * NULL). Refuses: n_layers < 1 or NULL layers (INVALID_VALUE); preact/grad
+ * channels != out, or in_l not a multiple of out_(l-1) (the fan-in of layer l
+ * must come from layer l-1's channels; SHAPE_MISMATCH); a preact or grad
+ * statistics object with no finite entry (NO_DATA). Nothing is written on
+ * failure. Prints nothing. */
+CUBIAS_API cubias_status_t cubias_gain_report(cubias_handle_t handle, int n_layers,
+                                              const cubias_gain_layer_t *h_layers,
+                                              const cubias_gain_options_t *options,
+                                              cubias_gain_layer_report_t *h_report,
+                                              cubias_gain_summary_t *h_summary);
+
+/* Write the report as an aligned table (one row per layer, then the summary)
+ * to f. Nothing else prints. h_summary may be NULL (no summary lines). */
+CUBIAS_API cubias_status_t cubias_gain_print(FILE *f, int n_layers,
+                                             const cubias_gain_layer_report_t *h_report,
+                                             const cubias_gain_summary_t *h_summary);
+
+/* The same as JSON: {"summary": {...}, "layers": [{...}, ...]}; NaN and
+ * +-Inf are written as null, verdicts as strings. To a FILE*: */
+CUBIAS_API cubias_status_t cubias_gain_json_file(FILE *f, int n_layers,
+                                                 const cubias_gain_layer_report_t *h_report,
+                                                 const cubias_gain_summary_t *h_summary);
+/* ... or to a buffer: *length gets the text's length (without the NUL). With
+ * buf == NULL and capacity 0 it only reports the length; a capacity below
+ * length + 1 returns INVALID_VALUE and writes nothing. */
+CUBIAS_API cubias_status_t cubias_gain_json_buffer(char *buf, size_t capacity, size_t *length,
+                                                   int n_layers,
+                                                   const cubias_gain_layer_report_t *h_report,
+                                                   const cubias_gain_summary_t *h_summary);
+
+/* ---- mean-field theory (host-only, no handle) ------------------------------ */
+
+/* For an infinitely wide network with weights of variance sigma_w2/fan_in and
+ * biases of variance sigma_b2 (Poole et al. 2016, Schoenholz et al. 2017):
+ *   q* = the fixed point of q <- sigma_w2 * E[phi(sqrt(q) z)^2] + sigma_b2,
+ *   chi_1 = sigma_w2 * E[phi'(sqrt(q*) z)^2]   (per-layer gradient gain),
+ *   xi = -1/ln(chi_1): > 0 the number of layers per e-fold of vanishing, < 0 the
+ *        layers per e-fold of explosion (as -xi), +-inf at chi_1 = 1.
+ * Expectations over z ~ N(0,1) by a composite 10-point Gauss-Legendre rule on
+ * 96 panels over [-12, 12] (nodes from Newton's method on the Legendre
+ * recurrence; a panel edge at z = 0 where ReLU-like derivatives jump; about
+ * 1e-12 for tanh up to q = 100, where 96-point Gauss-Hermite is off by 1e-5).
+ * The fixed point is iterated from q = 1 (the map is monotone) with Aitken
+ * steps while it contracts, to a relative step of 1e-14, at most 100000 maps;
+ * q* = +inf where it diverges (ReLU with sigma_w2 > 2: detected when q grows
+ * with a step ratio >= 1 for 50 rounds in a row), chi_1 then taken at
+ * q = 1e300 (for the ReLU family chi_1 does not depend on q). */
+typedef struct cubias_meanfield {
+  double q_star;
+  double chi1;
+  double depth_scale;
+  int iterations;
+  int converged; /* 1 when the step fell below the tolerance (or q* = +inf) */
+} cubias_meanfield_t;
+
+CUBIAS_API cubias_status_t cubias_meanfield_fixed_point(cubias_activation_t act, float act_param,
+                                                        double sigma_w2, double sigma_b2,
+                                                        cubias_meanfield_t *h_out);
+
+/* The critical sigma_w2 (chi_1 = 1, the edge of chaos) for a given sigma_b2,
+ * by bisection on ln chi_1 (bracket grown from [0.01, 4]) to 1e-12 relative.
+ * The bracket grows up to sigma_w2 = 1e6; NOT_SUPPORTED where chi_1 does not
+ * cross 1 inside it. tanh with sigma_b2 = 0.05: 1.761; ReLU: 2; identity: 1. */
+CUBIAS_API cubias_status_t cubias_meanfield_critical(cubias_activation_t act, float act_param,
+                                                     double sigma_b2, double *h_sigma_w2);
+
+/* E[f(z)], z ~ N(0,1), by the same quadrature: E[phi(sqrt(q) z)^2] in *h_phi2
+ * and E[phi'(sqrt(q) z)^2] in *h_dphi2 (either may be NULL). */
+CUBIAS_API cubias_status_t cubias_meanfield_moments(cubias_activation_t act, float act_param,
+                                                    double q, double *h_phi2, double *h_dphi2);
+
 /* (end of gain check) */
 
 #ifdef __cplusplus

@@ -1,0 +1,317 @@
+// Gradient-gain check: weight statistics and the per-layer report (argument
+// checks, backend dispatch, and the host-side formulas of the report).
+#include <math.h>
+#include <string.h>
+
+#include <vector>
+
+#include "internal.h"
+#include "../kernels/gain_math.h"
+
+static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
+
+// Shape checks of a weight view (no pointer side check: that needs a handle).
+static cubias_status_t check_weight_shape(cubias_handle_t h, const cubias_weight_t *w,
+                                          const char *where, int layer) {
+  char who[48];
+  if (layer >= 0)
+    snprintf(who, sizeof who, "layer %d weight", layer);
+  else
+    snprintf(who, sizeof who, "weight");
+  if (cubias_dtype_size(w->dtype) == 0)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown dtype %d", where, who,
+                       (int)w->dtype);
+  if (w->out < 1 || w->in < 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: %s: out = %lld and in = %lld must both be >= 1", where, who,
+                       (long long)w->out, (long long)w->in);
+  if (w->layout != CUBIAS_LAYOUT_ROW_MAJOR && w->layout != CUBIAS_LAYOUT_COL_MAJOR)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown layout %d", where, who,
+                       (int)w->layout);
+  const int row = w->layout == CUBIAS_LAYOUT_ROW_MAJOR;
+  const int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
+  if (w->ld != 0 && w->ld < len)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: %s: ld = %lld is below the %s length %lld (0 means packed)", where,
+                       who, (long long)w->ld, row ? "row" : "column", (long long)len);
+  int64_t n, ext;
+  const int64_t ld = w->ld ? w->ld : len;
+  if (!cubias_mul_ok(w->out, w->in, &n) || !cubias_mul_ok(lines - 1, ld, &ext) ||
+      __builtin_add_overflow(ext, len, &ext))
+    return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: %s: the extent does not fit in int64",
+                       where, who);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+static cubias_status_t check_weight(cubias_handle_t h, const cubias_weight_t *w,
+                                    const char *where, int layer) {
+  cubias_status_t st = check_weight_shape(h, w, where, layer);
+  if (st) return st;
+  char what[48];
+  snprintf(what, sizeof what, "layer %d weight data", layer);
+  return cubias_check_backend_ptr(h, w->data, what, where);
+}
+
+extern "C" cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,
+                                              cubias_dtype_t dtype, int64_t out, int64_t in,
+                                              cubias_layout_t layout, int64_t ld) {
+  const char *where = "cubias_weight_make";
+  if (!w) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: view is NULL", where);
+  if (!d_data) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: data is NULL", where);
+  cubias_weight_t v;
+  v.data = d_data;
+  v.dtype = dtype;
+  v.out = out;
+  v.in = in;
+  v.layout = layout;
+  v.ld = ld;
+  cubias_status_t st = check_weight_shape(nullptr, &v, where, -1);
+  if (st) return st;
+  *w = v;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+static cubias_status_t weight_gain_one(cubias_handle_t h, const cubias_weight_t *w,
+                                       double *partials, double *out) {
+  return is_cuda(h) ? cubias_cuda_weight_gain(h, w, partials, out)
+                    : cubias_cpu_weight_gain(h, w, partials, out);
+}
+
+extern "C" cubias_status_t cubias_weight_gain(cubias_handle_t h, int n_layers,
+                                              const cubias_weight_t *w, double *d_out) {
+  const char *where = "cubias_weight_gain";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  if (n_layers < 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: n_layers is %d; must be >= 1", where,
+                       n_layers);
+  if (!w) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: weights is NULL", where);
+  int64_t chunks = 1;
+  for (int l = 0; l < n_layers; ++l) {
+    st = check_weight(h, &w[l], where, l);
+    if (st) return st;
+    cubias_wplan_t p = cubias_wplan_of(&w[l]);
+    if (p.nchunks > chunks) chunks = p.nchunks;
+  }
+  st = cubias_check_backend_ptr(h, d_out, "out", where);
+  if (st) return st;
+  void *ws = nullptr;
+  st = cubias_workspace(h, (size_t)chunks * sizeof(double), &ws);
+  if (st) return st;
+  for (int l = 0; l < n_layers; ++l) {
+    st = weight_gain_one(h, &w[l], (double *)ws, d_out + l);
+    if (st) return st;
+  }
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" const char *cubias_gain_verdict_string(cubias_gain_verdict_t v) {
+  switch (v) {
+    case CUBIAS_GAIN_STABLE: return "stable";
+    case CUBIAS_GAIN_EXPLODING: return "exploding";
+    case CUBIAS_GAIN_VANISHING: return "vanishing";
+    default: return "unknown";
+  }
+}
+
+// ---- the report -------------------------------------------------------------
+
+// Per layer, the backend writes R doubles: [0] fan_in*E[W^2], [1..5] the pooled
+// sums of the preact statistics, [6..10] those of the grad statistics.
+enum { kWg = 0, kPre = 1, kGrad = 1 + CUBIAS_GAIN_POOL, kR = 1 + 2 * CUBIAS_GAIN_POOL };
+
+static cubias_gain_verdict_t judge(double x, double lo, double hi) {
+  if (!(x == x)) return CUBIAS_GAIN_UNKNOWN;
+  if (x > hi) return CUBIAS_GAIN_EXPLODING;
+  if (x < lo) return CUBIAS_GAIN_VANISHING;
+  return CUBIAS_GAIN_STABLE;
+}
+
+static int finite_pos(double x) { return x > 0.0 && x <= 1.7976931348623157e308; }
+
+// Pool one statistics object's channels into out[CUBIAS_GAIN_POOL] (backend).
+static cubias_status_t pool_stats(cubias_handle_t h, cubias_stats_t s, int with_dphi,
+                                  double *fields, double *out) {
+  const int64_t C = s->channels;
+  const int ids[4] = {CUBIAS_FIELD_COUNT, CUBIAS_FIELD_MEAN, CUBIAS_FIELD_VAR,
+                      CUBIAS_FIELD_DPHI_SQ_MEAN};
+  for (int k = 0; k < (with_dphi ? 4 : 3); ++k) {
+    cubias_status_t st = is_cuda(h) ? cubias_cuda_stats_write_field(h, s, ids[k], fields + k * C)
+                                    : cubias_cpu_stats_write_field(h, s, ids[k], fields + k * C);
+    if (st) return st;
+  }
+  const double *dphi = with_dphi ? fields + 3 * C : nullptr;
+  return is_cuda(h) ? cubias_cuda_gain_pool(h, fields, fields + C, fields + 2 * C, dphi, C, out)
+                    : cubias_cpu_gain_pool(h, fields, fields + C, fields + 2 * C, dphi, C, out);
+}
+
+extern "C" cubias_status_t cubias_gain_report(cubias_handle_t h, int L,
+                                              const cubias_gain_layer_t *layers,
+                                              const cubias_gain_options_t *opt,
+                                              cubias_gain_layer_report_t *h_report,
+                                              cubias_gain_summary_t *h_summary) {
+  const char *where = "cubias_gain_report";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  if (L < 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: the layer list is empty (n_layers = %d); pass at least one layer",
+                       where, L);
+  if (!layers) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: layers is NULL", where);
+  if (!h_report) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: report is NULL", where);
+  double T = CUBIAS_GAIN_DEFAULT_THRESHOLD, target = 1.0;
+  if (opt) {
+    if (opt->threshold != 0.0) T = opt->threshold;
+    if (opt->target_chi != 0.0) target = opt->target_chi;
+    if (!(T > 1.0) || !finite_pos(T))
+      return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                         "%s: threshold %g must be finite and > 1 (0 = default %g)", where,
+                         opt->threshold, CUBIAS_GAIN_DEFAULT_THRESHOLD);
+    if (!finite_pos(target))
+      return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                         "%s: target_chi %g must be finite and > 0 (0 = default 1)", where,
+                         opt->target_chi);
+  }
+  int64_t maxC = 1, chunks = 1;
+  for (int l = 0; l < L; ++l) {
+    const cubias_gain_layer_t *y = &layers[l];
+    st = check_weight(h, &y->weight, where, l);
+    if (st) return st;
+    if (!y->preact)
+      return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                         "%s: layer %d has no pre-activation statistics", where, l);
+    st = cubias_check_stats(h, y->preact, where);
+    if (st) return st;
+    if (y->preact->channels != y->weight.out)
+      return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                         "%s: layer %d: the pre-activation statistics have %lld channels, the "
+                         "weight has out = %lld rows",
+                         where, l, (long long)y->preact->channels, (long long)y->weight.out);
+    if (y->grad) {
+      st = cubias_check_stats(h, y->grad, where);
+      if (st) return st;
+      if (y->grad->channels != y->weight.out)
+        return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                           "%s: layer %d: the gradient statistics have %lld channels, the "
+                           "weight has out = %lld rows",
+                           where, l, (long long)y->grad->channels, (long long)y->weight.out);
+    }
+    if (l > 0 && y->weight.in % layers[l - 1].weight.out != 0)
+      return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                         "%s: fan-in mismatch: layer %d has fan_in = %lld, not a multiple of "
+                         "layer %d's %lld output channels",
+                         where, l, (long long)y->weight.in, l - 1,
+                         (long long)layers[l - 1].weight.out);
+    if (y->weight.out > maxC) maxC = y->weight.out;
+    cubias_wplan_t p = cubias_wplan_of(&y->weight);
+    if (p.nchunks > chunks) chunks = p.nchunks;
+  }
+
+  // Workspace (doubles): results [L * kR] | fields [4 * maxC] | partials [chunks].
+  const size_t nres = (size_t)L * kR;
+  void *ws = nullptr;
+  st = cubias_workspace(h, (nres + 4 * (size_t)maxC + (size_t)chunks) * sizeof(double), &ws);
+  if (st) return st;
+  double *res = (double *)ws, *fields = res + nres, *partials = fields + 4 * maxC;
+  for (int l = 0; l < L; ++l) {
+    const cubias_gain_layer_t *y = &layers[l];
+    double *r = res + (size_t)l * kR;
+    st = weight_gain_one(h, &y->weight, partials, r + kWg);
+    if (!st) st = pool_stats(h, y->preact, 1, fields, r + kPre);
+    if (!st && y->grad) st = pool_stats(h, y->grad, 0, fields, r + kGrad);
+    if (st) return st;
+  }
+  std::vector<double> R(nres);
+  if (is_cuda(h)) {
+    st = cubias_cuda_memcpy(h, R.data(), res, nres * sizeof(double), 1);
+    if (!st) st = cubias_cuda_sync(h);
+    if (st) return st;
+  } else {
+    memcpy(R.data(), res, nres * sizeof(double));
+  }
+
+  // Host formulas; everything into locals first, the caller's buffers last.
+  std::vector<cubias_gain_layer_report_t> rep((size_t)L);
+  std::vector<double> G((size_t)L, NAN);
+  const double lo = pow(T, -1.0 / L), hi = pow(T, 1.0 / L);
+  for (int l = 0; l < L; ++l) {
+    const cubias_gain_layer_t *y = &layers[l];
+    const double *r = &R[(size_t)l * kR];
+    const double n = r[kPre + 0];
+    if (!(n > 0.0))
+      return cubias_fail(h, CUBIAS_STATUS_NO_DATA,
+                         "%s: layer %d: the pre-activation statistics hold no finite value "
+                         "(accumulate z_l first)",
+                         where, l);
+    if (y->grad) {
+      const double ng = r[kGrad + 0];
+      if (!(ng > 0.0))
+        return cubias_fail(h, CUBIAS_STATUS_NO_DATA,
+                           "%s: layer %d: the gradient statistics hold no finite value "
+                           "(accumulate dL/dz_l first, or pass grad = NULL)",
+                           where, l);
+      G[l] = r[kGrad + 4] / ng;
+    }
+    cubias_gain_layer_report_t *o = &rep[l];
+    memset(o, 0, sizeof *o);
+    o->fan_in = y->weight.in;
+    o->width = y->weight.out;
+    o->activation = y->preact->act;
+    const double slope = y->preact->act == CUBIAS_ACT_LEAKY_RELU ? (double)y->preact->slope : 0.0;
+    o->relu_like = y->preact->act == CUBIAS_ACT_RELU ||
+                   (y->preact->act == CUBIAS_ACT_LEAKY_RELU && slope * slope < 1.0);
+    o->weight_gain = r[kWg];
+    o->z_mean = r[kPre + 1] / n;
+    o->z_std = sqrt(r[kPre + 2] / n);
+    o->dphi_sq_mean = r[kPre + 3] / n;
+    o->chi = o->weight_gain * o->dphi_sq_mean;
+    o->grad_sq_mean = G[l];
+    o->verdict = judge(o->chi, lo, hi);
+    if (o->relu_like) {
+      double t = cubias_gain_tmax(o->weight_gain, slope * slope, target);
+      o->bias_max_sigma = t;
+      o->bias_shift_max = t == INFINITY ? INFINITY : o->z_std * t - o->z_mean;
+    } else {
+      o->bias_max_sigma = o->bias_shift_max = NAN;
+    }
+  }
+  double cum = 1.0;
+  for (int l = L - 1; l >= 0; --l) {
+    cubias_gain_layer_report_t *o = &rep[l];
+    cum *= o->chi;
+    o->chi_cum = cum;
+    o->verdict_cum = judge(cum, 1.0 / T, T);
+    if (l < L - 1) {
+      const cubias_gain_layer_report_t *u = &rep[l + 1];
+      o->pred_ratio = ((double)u->width / (double)o->width) * u->weight_gain * o->dphi_sq_mean;
+      o->measured_ratio = G[l] / G[l + 1];  // NaN when either is unmeasured
+    } else {
+      o->pred_ratio = NAN;
+      o->measured_ratio = NAN;
+    }
+    o->measured_cum = l < L - 1 ? G[l] / G[L - 1] : (G[l] == G[l] ? 1.0 : NAN);
+    o->verdict_measured = judge(o->measured_ratio, lo, hi);
+  }
+  cubias_gain_summary_t sum;
+  memset(&sum, 0, sizeof sum);
+  sum.n_layers = L;
+  sum.threshold = T;
+  sum.layer_low = lo;
+  sum.layer_high = hi;
+  sum.chi_total = rep[0].chi_cum;
+  sum.measured_total = L > 1 ? rep[0].measured_cum : NAN;
+  sum.verdict = judge(sum.chi_total, 1.0 / T, T);
+  sum.verdict_measured = judge(sum.measured_total, 1.0 / T, T);
+  sum.worst_layer = 0;
+  double worst = -1.0;
+  for (int l = 0; l < L; ++l) {
+    double d = fabs(log(rep[l].chi));
+    if (d == d && d > worst) {
+      worst = d;
+      sum.worst_layer = l;
+    }
+  }
+  memcpy(h_report, rep.data(), (size_t)L * sizeof *h_report);
+  if (h_summary) *h_summary = sum;
+  return CUBIAS_STATUS_SUCCESS;
+}
