@@ -1,3 +1,6 @@
+// Enables the SIMD lane types of kernels/hd_math.h for this file.
+#define CUBIAS_CPU_SIMD 1
+
 // CPU backend of the statistics engine: the same chunk plan, per-element math
 // and merge order as the CUDA kernels (kernels/plan.h, kernels/hd_math.h).
 #include <stdlib.h>
