@@ -159,10 +159,10 @@ TEST_P(MaskAttention, BadInputRefusedNothingWritten) {
       {"overflow", [&] { return cubias_attention_mask(h, 2, L, INT64_MAX / 2, 3, 4, 0, EQ, out.p, dt); }},
       {"offset", [&] { return cubias_attention_mask(h, 2, L, 2, 3, 4, INT64_MIN, EQ, out.p, dt); }},
       {"policy", [&] { return cubias_attention_mask(h, 3, L, 2, 3, 4, 0, (cubias_mask_empty_row_t)2, out.p, dt); }},
-      {"dtype", [&] { return cubias_attention_mask(h, 3, L, 2, 3, 4, 0, EQ, out.p, (cubias_dtype_t)4); }},
+      {"dtype", [&] { return cubias_attention_mask(h, 3, L, 2, 3, 4, 0, EQ, out.p, (cubias_dtype_t)3); }},
       {"null mask", [&] { return cubias_attention_mask(h, 3, L, 2, 3, 4, 0, EQ, nullptr, dt); }},
       {"value null", [&] { return cubias_mask_value(dt, nullptr); }},
-      {"value dtype", [&] { double v; return cubias_mask_value((cubias_dtype_t)9, &v); }},
+      {"value dtype", [&] { double v; return cubias_mask_value((cubias_dtype_t)3, &v); }},
   };
   for (auto &c : cases) {
     out.poison();

@@ -206,7 +206,7 @@ TEST_P(PriorLabels, BadInputRefusedNothingWritten) {
   double badpri[K] = {0.25, 0.0, 0.25, 0.5};
   double badsig[K] = {0.25, 1.0, 0.25, 0.5};
   D2Buf out(be, K * 4);
-  auto bad = (cubias_dtype_t)7;
+  const cubias_dtype_t bad = (cubias_dtype_t)3;  // in the enum's range, not a dtype
   struct Case {
     const char *what;
     std::function<cubias_status_t()> call;
@@ -228,7 +228,7 @@ TEST_P(PriorLabels, BadInputRefusedNothingWritten) {
       {"labels K", [&] { return cubias_prior_softmax_from_labels(h, labels.p, I32, n, 0, 1, MZ, 0, out.p, dt, nullptr); }},
       {"labels alpha 0", [&] { return cubias_prior_softmax_from_labels(h, labels.p, I32, n, K, 0, MZ, 0, out.p, dt, nullptr); }},
       {"labels alpha nan", [&] { return cubias_prior_softmax_from_labels(h, labels.p, I32, n, K, NAN, MZ, 0, out.p, dt, nullptr); }},
-      {"labels anchor", [&] { return cubias_prior_softmax_from_labels(h, labels.p, I32, n, K, 1, (cubias_prior_anchor_t)9, 0, out.p, dt, nullptr); }},
+      {"labels anchor", [&] { return cubias_prior_softmax_from_labels(h, labels.p, I32, n, K, 1, (cubias_prior_anchor_t)3, 0, out.p, dt, nullptr); }},
       {"labels pin", [&] { return cubias_prior_softmax_from_labels(h, labels.p, I32, n, K, 1, CUBIAS_PRIOR_PIN_CLASS, K, out.p, dt, nullptr); }},
       {"labels dtype", [&] { return cubias_prior_softmax_from_labels(h, labels.p, I32, n, K, 1, MZ, 0, out.p, bad, nullptr); }},
       {"targets null", [&] { return cubias_prior_sigmoid_from_targets(h, nullptr, n, K, 1, out.p, dt, nullptr); }},

@@ -47,7 +47,7 @@ TEST_P(PriorValues, RelativePositionTableZeroed) {
 
 TEST_P(PriorValues, BadInputRefusedNothingWritten) {
   D2Buf out(be, 8 * 4);
-  auto bad = (cubias_dtype_t)-1;
+  const cubias_dtype_t bad = (cubias_dtype_t)3;  // in the enum's range, not a dtype
   struct Case {
     const char *what;
     std::function<cubias_status_t()> call;
