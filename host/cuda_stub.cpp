@@ -44,3 +44,34 @@ cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *, const d
                                       const double *, const double *, int64_t, double *) {
   return absent(h);
 }
+
+// "Bias derivations II" launchers (kernels/prior_kernels.cu, gates_kernels.cu,
+// mask_kernels.cu).
+#include "../kernels/derive2_math.h"
+cubias_status_t cubias_cuda_d2_fill(cubias_handle_t h, void *, int, int64_t, float) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_d2_from_doubles(cubias_handle_t h, const double *, int64_t, double,
+                                            void *, int) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_prior_count_labels(cubias_handle_t h, const void *, int, int64_t,
+                                               int64_t, uint64_t *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_prior_count_multihot(cubias_handle_t h, const uint8_t *, int64_t,
+                                                 int64_t, uint64_t *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_prior_finish(cubias_handle_t h, const uint64_t *, int64_t, int64_t,
+                                         int, double, int, int64_t, void *, int) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_d2_seg_t *, int, int64_t,
+                                        const cubias_d2_gate_params_t *, int) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int, const int32_t *, int64_t, int64_t,
+                                       int64_t, int64_t, int, void *, int) {
+  return absent(h);
+}

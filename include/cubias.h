@@ -291,6 +291,271 @@ CUBIAS_API cubias_status_t cubias_reserve_workspace(cubias_handle_t handle, cons
 /* gate targets, optimistic values, attention masks                          */
 /* ======================================================================== */
 
+/* Common to this section: every call writes the caller's bias buffer d_bias
+ * (a backend pointer) in `dtype` (f32, f16 or bf16, round to nearest even),
+ * ordered on the handle's stream; the CPU backend writes host memory at once.
+ * Arguments are checked first: on any failure nothing is launched or written.
+ * A value that does not fit the dtype (|b| > its largest finite value) is
+ * refused with CUBIAS_STATUS_INVALID_VALUE, never written as +-Inf. */
+
+/* ---- Class priors (rule 6) ------------------------------------------------ */
+
+/* The free constant of a softmax prior. softmax(b + c) = softmax(b) for any c,
+ * so only differences of b_k matter; choose which representative is written:
+ *   MEAN_ZERO  b_k = ln pi_k - (1/K) sum_j ln pi_j   (sum_k b_k = 0; default)
+ *   PIN_CLASS  b_k = ln pi_k - ln pi_pin             (b_pin = 0 exactly)
+ *   LOG_PROB   b_k = ln pi_k                          (sum_k exp(b_k) = 1)      */
+typedef enum cubias_prior_anchor {
+  CUBIAS_PRIOR_MEAN_ZERO = 0,
+  CUBIAS_PRIOR_PIN_CLASS = 1,
+  CUBIAS_PRIOR_LOG_PROB = 2
+} cubias_prior_anchor_t;
+
+/* Integer type of class-index labels. */
+typedef enum cubias_index_type { CUBIAS_INDEX_INT32 = 0, CUBIAS_INDEX_INT64 = 1 } cubias_index_type_t;
+
+/* Default additive (Laplace) smoothing: every class starts with one pseudo-count,
+ * so a class never seen gets a finite bias, never -inf. */
+#define CUBIAS_PRIOR_ALPHA_DEFAULT 1.0
+
+/* Softmax prior from class-index labels d_labels[n] (int32 or int64, backend
+ * memory), each in [0, K). Counted on the backend by an integer histogram
+ * (deterministic), then with alpha > 0 (finite):
+ *   pi_k = (c_k + alpha) / (n + K*alpha),   b_k = ln pi_k - anchor constant.
+ * Why: with zero weights the initial softmax then predicts the class
+ * frequencies (loss = entropy of the labels, not ln K of a uniform guess).
+ * pin_class is used by CUBIAS_PRIOR_PIN_CLASS only (0 <= pin_class < K).
+ * Labels outside [0, K) are counted in the same pass; if any, the call fails
+ * with CUBIAS_STATUS_INVALID_VALUE, their count in *h_out_of_range (optional,
+ * may be NULL; 0 on success) and in the error text, and d_bias is untouched.
+ * CUDA: this check SYNCHRONISES the stream once (to read the 8-byte count);
+ * the counts live in the handle's workspace ((K + 1) * 8 bytes). */
+CUBIAS_API cubias_status_t cubias_prior_softmax_from_labels(
+    cubias_handle_t handle, const void *d_labels, cubias_index_type_t index_type, int64_t n,
+    int64_t num_classes, double alpha, cubias_prior_anchor_t anchor, int64_t pin_class,
+    void *d_bias, cubias_dtype_t dtype, int64_t *h_out_of_range);
+
+/* Sigmoid (multi-label) prior from multi-hot targets d_targets[n, K] (uint8,
+ * row-major, each entry 0 or 1, backend memory). Per class, with alpha > 0
+ * pseudo-counts for each of the two outcomes:
+ *   pi_k = (c_k + alpha) / (n + 2*alpha),  b_k = ln(pi_k / (1 - pi_k))
+ *                                              = ln((c_k + alpha) / (n - c_k + alpha)).
+ * Why: with zero weights sigma(b_k) = pi_k, the base rate of each label.
+ * Entries other than 0/1 are refused exactly like out-of-range labels above
+ * (counted, reported in *h_out_of_range, nothing written; CUDA syncs once). */
+CUBIAS_API cubias_status_t cubias_prior_sigmoid_from_targets(
+    cubias_handle_t handle, const uint8_t *d_targets, int64_t n, int64_t num_classes,
+    double alpha, void *d_bias, cubias_dtype_t dtype, int64_t *h_out_of_range);
+
+/* Softmax prior from given class probabilities h_priors[K] (host), each finite
+ * and > 0; they are normalised by their sum first, then b_k as above
+ * (anchor / pin_class as in cubias_prior_softmax_from_labels). */
+CUBIAS_API cubias_status_t cubias_prior_softmax_from_probs(
+    cubias_handle_t handle, const double *h_priors, int64_t num_classes,
+    cubias_prior_anchor_t anchor, int64_t pin_class, void *d_bias, cubias_dtype_t dtype);
+
+/* Sigmoid prior from given per-class probabilities h_priors[K] (host), each in
+ * (0, 1): b_k = ln(pi_k / (1 - pi_k)). */
+CUBIAS_API cubias_status_t cubias_prior_sigmoid_from_probs(cubias_handle_t handle,
+                                                           const double *h_priors,
+                                                           int64_t num_classes, void *d_bias,
+                                                           cubias_dtype_t dtype);
+
+/* One prior for all n outputs (RetinaNet's focal-loss head): pi in (0, 1),
+ * b = ln(pi / (1 - pi)); pi = 0.01 gives b = -4.595120. Why: rare positives
+ * then start with a small loss instead of swamping the first steps. */
+CUBIAS_API cubias_status_t cubias_prior_single(cubias_handle_t handle, double pi, int64_t n,
+                                               void *d_bias, cubias_dtype_t dtype);
+
+/* Regression head: b_c = mean of the targets of channel c, read from a
+ * statistics object that accumulated the targets (one channel per output),
+ * via cubias_stats_write_field on the backend (no host round trip). Why: with
+ * zero weights the head then predicts the mean, the best constant under L2.
+ * d_bias has stats' channels entries; a channel with no finite target
+ * (count 0) gets b = 0, and a mean beyond the dtype's range is saturated to
+ * +-max (the means never leave the device, so they cannot be refused).
+ * Uses channels * 8 bytes of the handle's workspace. */
+CUBIAS_API cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t handle,
+                                                              cubias_stats_t target_stats,
+                                                              void *d_bias, cubias_dtype_t dtype);
+
+/* ---- Recurrent gates (rule 7) --------------------------------------------- */
+
+/* Cell types. The gate set is the LSTM forget gate f (and, for chrono, the
+ * input gate i) or the GRU update gate z (h_t = z*h_{t-1} + (1-z)*n in
+ * PyTorch, Keras and cuDNN alike, so a positive b_z keeps memory). */
+typedef enum cubias_rnn_cell { CUBIAS_RNN_LSTM = 0, CUBIAS_RNN_GRU = 1 } cubias_rnn_cell_t;
+
+/* How the effective gate bias b (b_ih + b_hh where two vectors add) is chosen:
+ *   CONSTANT   b = value (default 1.0: sigma(1) = 0.731059)
+ *   RETENTION  b = logit(r^(1/L)): the gate keeps a fraction r after L steps,
+ *              sigma(b)^L = r (r in (0,1), L >= 1)
+ *   CHRONO     b_f = ln(u), u ~ U[1, T_max - 1] per unit (Tallec & Ollivier),
+ *              and for LSTM b_i = -b_f; b_f lies in [0, ln(T_max - 1)).
+ * Chrono randomness: Philox4x32-10 (the generator of cuRAND), counter
+ * (unit j low, j high, pseudo-layer index, 0x63687230), key (seed low, seed
+ * high); u = 1 + (T_max - 2) * U, U = 53 bits of outputs 0-1 / 2^53. The CUDA
+ * backend calls cuRAND's curand_Philox4x32_10 and the CPU backend the same
+ * function written in kernels/derive2_math.h (checked bit for bit against the
+ * Random123 known-answer vectors): the same seed gives the same biases on both
+ * backends (the stored value can differ only if the two double-precision log()
+ * results straddle a rounding boundary of the dtype, probability ~1e-9). */
+typedef enum cubias_gate_scheme {
+  CUBIAS_GATE_CONSTANT = 0,
+  CUBIAS_GATE_RETENTION = 1,
+  CUBIAS_GATE_CHRONO = 2
+} cubias_gate_scheme_t;
+
+typedef struct cubias_gate_config {
+  cubias_gate_scheme_t scheme;
+  double value;     /* CONSTANT: the effective bias (finite)                     */
+  double retention; /* RETENTION: r in (0, 1)                                     */
+  double steps;     /* L: RETENTION's horizon (>= 1); for the report of every
+                       scheme (retention = sigma(b)^L; <= 0: NaN retention)    */
+  double t_max;     /* CHRONO: T_max >= 2                                         */
+  uint64_t seed;    /* CHRONO                                                     */
+  int zero_other_gates; /* 1: write 0 to every other gate's bias of the cell too
+                           (both vectors); 0: leave them untouched (default)    */
+} cubias_gate_config_t;
+
+/* Fill *cfg with the defaults: CONSTANT 1.0, steps 10, retention 0.5, t_max 0,
+ * seed 0, other gates untouched. */
+CUBIAS_API cubias_status_t cubias_gate_config_default(cubias_gate_config_t *cfg);
+
+/* What was written, computed on the host from the values as stored in dtype
+ * (no device read-back, no synchronisation). gate = sigma(b),
+ * retention = sigma(b)^L with L = cfg.steps. Over all units of all layers and
+ * directions: min, mean, max (equal for CONSTANT and RETENTION). */
+typedef struct cubias_gate_report {
+  int64_t units; /* gate entries set: layers * directions * hidden */
+  double bias_min, bias_mean, bias_max;
+  double gate_min, gate_mean, gate_max;
+  double retention_min, retention_mean, retention_max;
+} cubias_gate_report_t;
+
+/* Where two bias vectors add (b_ih + b_hh, Keras' cuDNN-compatible pair, cuDNN
+ * double bias), the first (input-side) vector gets the whole effective value
+ * and the second (recurrent) vector 0 at the same gate entries, so the sum is
+ * exact in every dtype (effective 1.0, not 1.0 in each). */
+
+/* PyTorch nn.LSTM / nn.GRU, all layers and directions, in one flat parameter
+ * buffer d_params of total_elements entries (dtype), laid out as
+ * torch.cat([p.reshape(-1) for p in rnn.parameters()]): for layer l, for
+ * direction d (forward, then reverse when bidirectional):
+ *   w_ih [G*H, in_l], w_hh [G*H, H], b_ih [G*H], b_hh [G*H]
+ * with G = 4 (gates i,f,g,o) or 3 (r,z,n), in_0 = input_size,
+ * in_l = H * directions for l > 0 (bias=True, proj_size=0, batch_first
+ * irrelevant). total_elements must equal that size (SHAPE_MISMATCH otherwise).
+ * Only bias entries are written; h_report may be NULL. */
+CUBIAS_API cubias_status_t cubias_rnn_gate_bias_pytorch(
+    cubias_handle_t handle, cubias_rnn_cell_t cell, void *d_params, cubias_dtype_t dtype,
+    int64_t total_elements, int64_t input_size, int64_t hidden_size, int64_t num_layers,
+    int bidirectional, const cubias_gate_config_t *cfg, cubias_gate_report_t *h_report);
+
+/* Keras LSTM / GRU: one layer's bias variable d_bias of num_vectors * G * H
+ * entries: num_vectors = 1 (LSTM, GRU reset_after=False) or 2 (the input and
+ * recurrent bias of GRU reset_after=True, shape (2, 3H), and of the
+ * cuDNN-compatible CuDNNLSTM/CuDNNGRU, 2 * G * H). Gate order i,f,c,o (LSTM)
+ * and z,r,h (GRU). For a Bidirectional wrapper call it once per direction. */
+CUBIAS_API cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t handle,
+                                                      cubias_rnn_cell_t cell, void *d_bias,
+                                                      cubias_dtype_t dtype, int64_t hidden_size,
+                                                      int num_vectors,
+                                                      const cubias_gate_config_t *cfg,
+                                                      cubias_gate_report_t *h_report);
+
+/* cuDNN: the packed weight space's layout is opaque and found at run time with
+ * cudnnGetRNNWeightParams(..., pseudoLayer, ..., linLayerID, ..., &bAddr), so
+ * the caller passes, per pseudo-layer (layer * directions + direction), the
+ * bias addresses of each linear-layer id: d_lin_bias[id] (H entries each).
+ * LSTM ids 0-3 are the input-side i,f,g,o and 4-7 the recurrent i,f,g,o
+ * (forget: 1 and 5; input: 0 and 4); GRU ids 0-2 input-side r,z,h and 3-5
+ * recurrent (update: 1 and 4). Set an entry to NULL where no vector exists
+ * (CUDNN_RNN_SINGLE_INP_BIAS / SINGLE_REC_BIAS): of a pair the first non-NULL
+ * gets the effective value. Each gate the scheme sets needs at least one of its
+ * pair; with zero_other_gates every non-NULL entry of the other gates is zeroed. */
+typedef struct cubias_cudnn_rnn_biases {
+  void *d_lin_bias[8];
+} cubias_cudnn_rnn_biases_t;
+
+CUBIAS_API cubias_status_t cubias_rnn_gate_bias_cudnn(
+    cubias_handle_t handle, cubias_rnn_cell_t cell, const cubias_cudnn_rnn_biases_t *h_layers,
+    int64_t pseudo_layers, int64_t hidden_size, cubias_dtype_t dtype,
+    const cubias_gate_config_t *cfg, cubias_gate_report_t *h_report);
+
+/* ---- Gate targets (rule 8) ------------------------------------------------ */
+
+/* Squeeze-excitation and other sigmoid gates: b = logit(g0) = ln(g0/(1 - g0))
+ * for all n entries, g0 in (0, 1) (0.5 gives 0). Why: the gate then starts
+ * at the chosen opening g0 instead of wherever random weights put it. */
+CUBIAS_API cubias_status_t cubias_gate_target(cubias_handle_t handle, double g0, int64_t n,
+                                              void *d_bias, cubias_dtype_t dtype);
+
+/* ---- Optimistic value heads (rule 10) ------------------------------------- */
+
+/* Pass as horizon for an infinite horizon (any horizon < 0 means the same). */
+#define CUBIAS_HORIZON_INFINITE (-1.0)
+
+/* b = r_max * (1 - gamma^H) / (1 - gamma), H = infinity: b = r_max / (1 - gamma),
+ * for all n entries; gamma in [0, 1), r_max finite, H >= 0 or < 0 for infinity
+ * (H need not be an integer). Why: the largest return possible makes every
+ * untried action look best, so the agent explores (optimism under uncertainty).
+ * r_max = 1, gamma = 0.99, H = infinity gives 100. *h_value (optional) gets b
+ * in double before rounding to dtype. */
+CUBIAS_API cubias_status_t cubias_optimistic_value(cubias_handle_t handle, double r_max,
+                                                   double gamma, double horizon, int64_t n,
+                                                   void *d_bias, cubias_dtype_t dtype,
+                                                   double *h_value);
+
+/* ---- Attention masks (rule 11) -------------------------------------------- */
+
+/* Which masks to combine (bit flags). */
+#define CUBIAS_MASK_PADDING 1 /* key j of batch b masked when j >= lengths[b]        */
+#define CUBIAS_MASK_CAUSAL 2  /* key j masked for query i when j > i + causal_offset */
+
+/* A row (b, i) with no valid key: */
+typedef enum cubias_mask_empty_row {
+  /* every entry of the row gets the mask value: softmax(s + m) = softmax(s) is
+   * finite, and uniform (1/Tk) whenever s + m rounds to m, i.e. |s| < ulp(m)/2
+   * in the precision the sum is computed in (f32 arithmetic: |s| < ~1e31, f16
+   * arithmetic with the f16 mask: |s| < 8). Never NaN. Default. */
+  CUBIAS_MASK_EMPTY_ROW_EQUAL = 0,
+  /* the row is all 0: the softmax of the raw scores over all keys. */
+  CUBIAS_MASK_EMPTY_ROW_ZERO = 1
+} cubias_mask_empty_row_t;
+
+/* The mask value of a dtype: m = -max/2 (f32 -1.7014117e38, f16 -32752,
+ * bf16 -1.6947e38), exact in its dtype. Derivation: a masked score s + m must
+ * stay finite, i.e. s >= -max - m, and must be far below every valid score
+ * t: s + m - t <= -(something large). m = -max/2 splits the range evenly:
+ * for every score s >= -max/2 (any score of magnitude <= max/2) s + m >= -max
+ * cannot round to -inf, and a masked entry sits at least max/2 - (s - t)
+ * below a valid one. Written to *h_value (host). */
+CUBIAS_API cubias_status_t cubias_mask_value(cubias_dtype_t dtype, double *h_value);
+
+/* Additive attention mask d_mask[B, Tq, Tk] (row-major, dtype): 0 where query
+ * i of batch b may attend key j, the mask value of the dtype elsewhere.
+ * flags: CUBIAS_MASK_PADDING and/or CUBIAS_MASK_CAUSAL.
+ * PADDING: d_lengths[B] (int32, backend memory) are the key lengths; lengths
+ * are clamped to [0, Tk] (< 0: no valid key). Not PADDING: d_lengths may be
+ * NULL and the mask is the same for each b (pass B = 1 for a mask [1, Tq, Tk]
+ * that broadcasts over the batch). Padding only with Tq = 1 gives a [B, 1, Tk]
+ * mask that broadcasts over queries. CAUSAL: key j is visible to query i iff
+ * j <= i + causal_offset (0: PyTorch's top-left tril; Tk - Tq: bottom-right,
+ * queries as the last Tq of the keys); |causal_offset| <= 2^62.
+ * empty_row: the policy for rows with no valid key (see above). */
+CUBIAS_API cubias_status_t cubias_attention_mask(cubias_handle_t handle, int flags,
+                                                 const int32_t *d_lengths, int64_t batch,
+                                                 int64_t tq, int64_t tk, int64_t causal_offset,
+                                                 cubias_mask_empty_row_t empty_row, void *d_mask,
+                                                 cubias_dtype_t dtype);
+
+/* Relative-position bias tables (T5, ALiBi-style learned tables): all n
+ * entries set to 0. Why: softmax is shift-invariant, only differences between
+ * positions matter, and zero starts with no positional preference. */
+CUBIAS_API cubias_status_t cubias_relpos_bias_zero(cubias_handle_t handle, void *d_table,
+                                                   int64_t n, cubias_dtype_t dtype);
+
 /* (end of derivations II) */
 
 

@@ -1,0 +1,323 @@
+// Rule 7: LSTM forget-gate and GRU update-gate biases (constant, retention
+// target, chrono) in the PyTorch, Keras and cuDNN layouts. Each layout is
+// turned into a list of segments (H entries: one gate of one bias vector of
+// one pseudo-layer) and a role per segment; one writer serves all layouts.
+#include <math.h>
+
+#include <algorithm>
+#include <new>
+#include <vector>
+
+#include "internal.h"
+#include "../kernels/derive2_math.h"
+
+namespace {
+
+struct Loc {
+  void *ptr = nullptr;  // nullptr: no such vector
+  int64_t off = 0;
+};
+
+// One pseudo-layer: the two bias vectors of every gate (first adds to second).
+struct PseudoLayer {
+  Loc first[4], second[4];
+};
+
+struct GateSet {
+  int G;      // gates of the cell
+  int main;   // forget (LSTM) / update (GRU) gate index in the layout's order
+  int input;  // LSTM input gate index, -1 for GRU
+};
+
+bool finite_d(double x) { return x == x && x - x == 0.0; }
+
+cubias_status_t check_config(cubias_handle_t h, cubias_rnn_cell_t cell,
+                             const cubias_gate_config_t *cfg, cubias_dtype_t dtype,
+                             cubias_d2_gate_params_t *p, const char *where) {
+  if ((int)cell != CUBIAS_RNN_LSTM && (int)cell != CUBIAS_RNN_GRU)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown cell %d", where, (int)cell);
+  if (!cfg) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: config is NULL", where);
+  cubias_status_t st = cubias_d2_check_dtype(h, dtype, where);
+  if (st) return st;
+  if (cfg->steps != cfg->steps)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: steps is NaN", where);
+  if (cfg->zero_other_gates != 0 && cfg->zero_other_gates != 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: zero_other_gates must be 0 or 1",
+                       where);
+  p->chrono = 0;
+  p->b_const = 0.0;
+  p->t_max = 0.0;
+  p->seed = cfg->seed;
+  switch (cfg->scheme) {
+    case CUBIAS_GATE_CONSTANT:
+      if (!finite_d(cfg->value))
+        return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: constant value is %g", where,
+                           cfg->value);
+      p->b_const = cfg->value;
+      break;
+    case CUBIAS_GATE_RETENTION: {
+      if (!(cfg->retention > 0.0 && cfg->retention < 1.0))
+        return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                           "%s: retention target r is %g; must lie in (0, 1)", where,
+                           cfg->retention);
+      if (!(cfg->steps >= 1.0 && finite_d(cfg->steps)))
+        return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                           "%s: steps L is %g; the retention scheme needs a finite L >= 1", where,
+                           cfg->steps);
+      // q = r^(1/L), b = ln q - ln(1 - q), from ln q without cancellation.
+      double lq = log(cfg->retention) / cfg->steps;
+      p->b_const = lq - log(-expm1(lq));
+      break;
+    }
+    case CUBIAS_GATE_CHRONO:
+      if (!(cfg->t_max >= 2.0 && cfg->t_max <= 1e300))
+        return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                           "%s: chrono T_max is %g; must be finite and >= 2", where, cfg->t_max);
+      p->chrono = 1;
+      p->t_max = cfg->t_max;
+      break;
+    default:
+      return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown scheme %d", where,
+                         (int)cfg->scheme);
+  }
+  if (!p->chrono && !cubias_d2_fits((int)dtype, p->b_const))
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: gate bias %g does not fit dtype %d",
+                       where, p->b_const, (int)dtype);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+void add_pair(std::vector<cubias_d2_seg_t> &segs, const Loc &a, const Loc &b, int ld, int role) {
+  const Loc *first = a.ptr ? &a : &b;
+  const Loc *second = a.ptr ? &b : nullptr;
+  if (first->ptr) segs.push_back({first->ptr, first->off, (int32_t)ld, (int32_t)role});
+  if (second && second->ptr)
+    segs.push_back({second->ptr, second->off, (int32_t)ld, (int32_t)CUBIAS_D2_ROLE_ZERO});
+}
+
+// Segments of all pseudo-layers; fails when a gate the scheme sets has no vector.
+cubias_status_t build_segments(cubias_handle_t h, const std::vector<PseudoLayer> &layers,
+                               const GateSet &gs, const cubias_d2_gate_params_t &p,
+                               int zero_others, std::vector<cubias_d2_seg_t> &segs,
+                               const char *where) {
+  for (size_t ld = 0; ld < layers.size(); ++ld) {
+    const PseudoLayer &L = layers[ld];
+    for (int g = 0; g < gs.G; ++g) {
+      const bool is_main = g == gs.main;
+      const bool is_input = p.chrono && g == gs.input;
+      if (is_main || is_input) {
+        if (!L.first[g].ptr && !L.second[g].ptr)
+          return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                             "%s: pseudo-layer %zu has no bias vector for gate %d", where, ld, g);
+        add_pair(segs, L.first[g], L.second[g], (int)ld,
+                 is_main ? CUBIAS_D2_ROLE_MAIN : CUBIAS_D2_ROLE_NEG);
+      } else if (zero_others) {
+        add_pair(segs, L.first[g], L.second[g], (int)ld, CUBIAS_D2_ROLE_ZERO);
+      }
+    }
+  }
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+double unit_bias(const cubias_d2_gate_params_t &p, int64_t ld, int64_t j) {
+  if (!p.chrono) return p.b_const;
+  uint32_t ctr[4], key[2], out[4];
+  cubias_d2_chrono_counter(ld, j, ctr);
+  cubias_d2_chrono_key(p.seed, key);
+  cubias_philox4x32_10(ctr, key, out);
+  return cubias_d2_chrono_from_bits(out[0], out[1], p.t_max);
+}
+
+double stored(int dtype, double b) {
+  unsigned char buf[4];
+  cubias_store_as(buf, dtype, 0, (float)b);
+  return (double)cubias_load_as(buf, dtype, 0);
+}
+
+void make_report(const cubias_d2_gate_params_t &p, int64_t nld, int64_t H, double steps,
+                 int dtype, cubias_gate_report_t *r) {
+  r->units = nld * H;
+  r->bias_min = r->gate_min = r->retention_min = INFINITY;
+  r->bias_max = r->gate_max = r->retention_max = -INFINITY;
+  double sb = 0, sg = 0, sr = 0;
+  const int64_t n = p.chrono ? nld * H : 1;  // constant schemes: one value
+  for (int64_t u = 0; u < n; ++u) {
+    double b = stored(dtype, unit_bias(p, u / H, u % H));
+    double g = cubias_d2_sigmoid(b);
+    double ret = steps > 0.0 ? exp(steps * log(g)) : NAN;
+    r->bias_min = fmin(r->bias_min, b);
+    r->bias_max = fmax(r->bias_max, b);
+    r->gate_min = fmin(r->gate_min, g);
+    r->gate_max = fmax(r->gate_max, g);
+    r->retention_min = fmin(r->retention_min, ret);
+    r->retention_max = fmax(r->retention_max, ret);
+    sb += b;
+    sg += g;
+    sr += ret;
+  }
+  r->bias_mean = sb / (double)n;
+  r->gate_mean = sg / (double)n;
+  r->retention_mean = sr / (double)n;
+  if (!(steps > 0.0)) r->retention_min = r->retention_max = NAN;
+}
+
+cubias_status_t write_segments(cubias_handle_t h, const std::vector<cubias_d2_seg_t> &segs,
+                               int64_t H, const cubias_d2_gate_params_t &p, int dtype) {
+  if (h->backend == CUBIAS_BACKEND_CUDA) {
+    for (size_t s0 = 0; s0 < segs.size(); s0 += CUBIAS_D2_MAX_SEGS) {
+      int ns = (int)std::min<size_t>(CUBIAS_D2_MAX_SEGS, segs.size() - s0);
+      cubias_status_t st = cubias_cuda_gates_write(h, segs.data() + s0, ns, H, &p, dtype);
+      if (st) return st;
+    }
+    return CUBIAS_STATUS_SUCCESS;
+  }
+  for (const cubias_d2_seg_t &s : segs)
+    for (int64_t j = 0; j < H; ++j)
+      cubias_store_as(s.ptr, dtype, s.offset + j,
+                      cubias_d2_role_value(s.role, unit_bias(p, s.ld, j)));
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+cubias_status_t run(cubias_handle_t h, const std::vector<PseudoLayer> &layers, const GateSet &gs,
+                    int64_t H, const cubias_gate_config_t *cfg, const cubias_d2_gate_params_t &p,
+                    cubias_dtype_t dtype, cubias_gate_report_t *rep, const char *where) {
+  std::vector<cubias_d2_seg_t> segs;
+  cubias_status_t st;
+  try {
+    st = build_segments(h, layers, gs, p, cfg->zero_other_gates, segs, where);
+  } catch (const std::bad_alloc &) {
+    return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
+  }
+  if (st) return st;
+  st = write_segments(h, segs, H, p, (int)dtype);
+  if (st) return st;
+  if (rep) make_report(p, (int64_t)layers.size(), H, cfg->steps, (int)dtype, rep);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+cubias_status_t check_hidden(cubias_handle_t h, int64_t H, const char *where) {
+  if (H < 1 || H > ((int64_t)1 << 40))
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: hidden_size %lld out of [1, 2^40]",
+                       where, (long long)H);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+extern "C" cubias_status_t cubias_gate_config_default(cubias_gate_config_t *cfg) {
+  if (!cfg)
+    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "cubias_gate_config_default: NULL");
+  cfg->scheme = CUBIAS_GATE_CONSTANT;
+  cfg->value = 1.0;
+  cfg->retention = 0.5;
+  cfg->steps = 10.0;
+  cfg->t_max = 0.0;
+  cfg->seed = 0;
+  cfg->zero_other_gates = 0;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
+    cubias_handle_t h, cubias_rnn_cell_t cell, void *d_params, cubias_dtype_t dtype,
+    int64_t total, int64_t input_size, int64_t H, int64_t num_layers, int bidirectional,
+    const cubias_gate_config_t *cfg, cubias_gate_report_t *rep) {
+  const char *where = "cubias_rnn_gate_bias_pytorch";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  cubias_d2_gate_params_t p;
+  if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
+  if ((st = check_hidden(h, H, where))) return st;
+  if (input_size < 1 || input_size > ((int64_t)1 << 40) || num_layers < 1 || num_layers > 4096)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: input_size %lld or num_layers %lld out of range", where,
+                       (long long)input_size, (long long)num_layers);
+  if (bidirectional != 0 && bidirectional != 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: bidirectional must be 0 or 1", where);
+  if ((st = cubias_check_backend_ptr(h, d_params, "params", where))) return st;
+  const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
+  const int dirs = bidirectional ? 2 : 1;
+  const int64_t GH = G * H;
+  std::vector<PseudoLayer> layers((size_t)(num_layers * dirs));
+  // Sizes are <= 2^40 each: offsets in 128 bits, checked against int64 below.
+  __int128 off = 0;
+  for (int64_t l = 0; l < num_layers; ++l) {
+    const __int128 in = l == 0 ? input_size : H * dirs;
+    for (int d = 0; d < dirs; ++d) {
+      const __int128 b_ih = off + (__int128)GH * in + (__int128)GH * H, b_hh = b_ih + GH;
+      if (b_hh + GH > (__int128)INT64_MAX)
+        return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: the parameter count overflows int64",
+                           where);
+      PseudoLayer &L = layers[(size_t)(l * dirs + d)];
+      for (int g = 0; g < G; ++g) {
+        L.first[g] = {d_params, (int64_t)b_ih + g * H};
+        L.second[g] = {d_params, (int64_t)b_hh + g * H};
+      }
+      off = b_hh + GH;
+    }
+  }
+  if (off != (__int128)total)
+    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                       "%s: the PyTorch layout (w_ih, w_hh, b_ih, b_hh per layer and direction) "
+                       "has %lld elements, total_elements is %lld",
+                       where, (long long)off, (long long)total);
+  GateSet gs{G, 1, cell == CUBIAS_RNN_LSTM ? 0 : -1};  // i,f,g,o / r,z,n
+  return run(h, layers, gs, H, cfg, p, dtype, rep, where);
+}
+
+extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_rnn_cell_t cell,
+                                                      void *d_bias, cubias_dtype_t dtype,
+                                                      int64_t H, int num_vectors,
+                                                      const cubias_gate_config_t *cfg,
+                                                      cubias_gate_report_t *rep) {
+  const char *where = "cubias_rnn_gate_bias_keras";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  cubias_d2_gate_params_t p;
+  if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
+  if ((st = check_hidden(h, H, where))) return st;
+  if (num_vectors != 1 && num_vectors != 2)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: num_vectors is %d; must be 1 or 2",
+                       where, num_vectors);
+  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
+  std::vector<PseudoLayer> layers(1);
+  for (int g = 0; g < G; ++g) {
+    layers[0].first[g] = {d_bias, g * H};
+    if (num_vectors == 2) layers[0].second[g] = {d_bias, (G + g) * H};
+  }
+  // i,f,c,o (forget 1, input 0) / z,r,h (update 0)
+  GateSet gs = cell == CUBIAS_RNN_LSTM ? GateSet{4, 1, 0} : GateSet{3, 0, -1};
+  return run(h, layers, gs, H, cfg, p, dtype, rep, where);
+}
+
+extern "C" cubias_status_t cubias_rnn_gate_bias_cudnn(cubias_handle_t h, cubias_rnn_cell_t cell,
+                                                      const cubias_cudnn_rnn_biases_t *h_layers,
+                                                      int64_t nld, int64_t H, cubias_dtype_t dtype,
+                                                      const cubias_gate_config_t *cfg,
+                                                      cubias_gate_report_t *rep) {
+  const char *where = "cubias_rnn_gate_bias_cudnn";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  cubias_d2_gate_params_t p;
+  if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
+  if ((st = check_hidden(h, H, where))) return st;
+  if (!h_layers)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: layers is NULL", where);
+  if (nld < 1 || nld > 8192)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: pseudo_layers %lld out of [1, 8192]",
+                       where, (long long)nld);
+  const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
+  std::vector<PseudoLayer> layers((size_t)nld);
+  for (int64_t ld = 0; ld < nld; ++ld) {
+    for (int id = 0; id < 2 * G; ++id) {
+      void *ptr = h_layers[ld].d_lin_bias[id];
+      if (ptr && (st = cubias_check_backend_ptr(h, ptr, "a linear-layer bias", where))) return st;
+    }
+    for (int g = 0; g < G; ++g) {
+      layers[(size_t)ld].first[g] = {h_layers[ld].d_lin_bias[g], 0};
+      layers[(size_t)ld].second[g] = {h_layers[ld].d_lin_bias[G + g], 0};
+    }
+  }
+  // LSTM ids i,f,g,o (+4), GRU ids r,z,h (+3)
+  GateSet gs{G, 1, cell == CUBIAS_RNN_LSTM ? 0 : -1};
+  return run(h, layers, gs, H, cfg, p, dtype, rep, where);
+}

@@ -1,0 +1,63 @@
+// Rules 8 and 10: sigmoid gate targets b = logit(g0) and optimistic value heads
+// b = r_max (1 - gamma^H) / (1 - gamma).
+#include <math.h>
+
+#include "internal.h"
+#include "../kernels/derive2_math.h"
+
+extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int64_t n,
+                                              void *d_bias, cubias_dtype_t dtype) {
+  const char *where = "cubias_gate_target";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  if (!(g0 > 0.0 && g0 < 1.0))
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: gate target g0 is %g; must lie in (0, 1) (logit(0), logit(1) are "
+                       "infinite)",
+                       where, g0);
+  if ((st = cubias_d2_check_count(h, n, "n", where))) return st;
+  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  return cubias_d2_write_const(h, d_bias, dtype, n, cubias_d2_logit(g0), where);
+}
+
+extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_max, double gamma,
+                                                   double horizon, int64_t n, void *d_bias,
+                                                   cubias_dtype_t dtype, double *h_value) {
+  const char *where = "cubias_optimistic_value";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  if (!(r_max == r_max && r_max - r_max == 0.0))
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: r_max is %g; must be finite", where,
+                       r_max);
+  if (!(gamma >= 0.0 && gamma < 1.0))
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: gamma is %g; must lie in [0, 1)",
+                       where, gamma);
+  if (horizon != horizon)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: horizon is NaN (pass CUBIAS_HORIZON_INFINITE for H = infinity)", where);
+  if ((st = cubias_d2_check_count(h, n, "n", where))) return st;
+  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  double b;
+  if (horizon < 0.0 || isinf(horizon))
+    b = r_max / (1.0 - gamma);
+  else if (horizon == 0.0)
+    b = 0.0;
+  else  // (1 - gamma^H) as -expm1(H ln gamma): no cancellation for gamma near 1
+    b = r_max * (-expm1(horizon * log(gamma))) / (1.0 - gamma);
+  st = cubias_d2_write_const(h, d_bias, dtype, n, b, where);
+  if (!st && h_value) *h_value = b;
+  return st;
+}
+
+extern "C" cubias_status_t cubias_relpos_bias_zero(cubias_handle_t h, void *d_table, int64_t n,
+                                                   cubias_dtype_t dtype) {
+  const char *where = "cubias_relpos_bias_zero";
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (st) return st;
+  if ((st = cubias_d2_check_count(h, n, "n", where))) return st;
+  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_table, "table", where))) return st;
+  return cubias_d2_write_const(h, d_table, dtype, n, 0.0, where);
+}

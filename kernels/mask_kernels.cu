@@ -1,0 +1,42 @@
+// CUDA side of rule 11: additive attention masks [B, Tq, Tk].
+#include <cuda_runtime.h>
+
+#include "../host/internal.h"
+#include "derive2_math.h"
+
+namespace {
+
+// blockIdx.y strides over rows (b, i); x over keys j.
+__global__ void mask_kernel(int flags, const int32_t *lengths, int64_t rows, int64_t tq,
+                            int64_t tk, int64_t off, int empty_row, float mval, void *out,
+                            int dtype) {
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
+    const int64_t b = r / tq, i = r - b * tq;
+    const int64_t len = (flags & CUBIAS_D2_MASK_PADDING) ? (int64_t)lengths[b] : tk;
+    const int64_t end = cubias_d2_mask_row_end(flags, len, i, tk, off);
+    for (int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; j < tk;
+         j += (int64_t)gridDim.x * blockDim.x)
+      cubias_store_as(out, dtype, r * tk + j, cubias_d2_mask_entry(end, j, empty_row, mval));
+  }
+}
+
+}  // namespace
+
+cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int flags, const int32_t *d_lengths,
+                                       int64_t B, int64_t tq, int64_t tk, int64_t causal_offset,
+                                       int empty_row, void *d_mask, int dtype) {
+  const int64_t rows = B * tq;
+  int64_t gx = (tk + 255) / 256;
+  if (gx > 64) gx = 64;
+  int64_t gy = rows < 65535 ? rows : 65535;
+  dim3 grid((unsigned)gx, (unsigned)gy);
+  mask_kernel<<<grid, 256, 0, (cudaStream_t)h->stream>>>(flags, d_lengths, rows, tq, tk,
+                                                          causal_offset, empty_row,
+                                                          cubias_d2_mask_value(dtype), d_mask,
+                                                          dtype);
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess)
+    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cubias mask kernel launch failed: %s",
+                       cudaGetErrorString(e));
+  return CUBIAS_STATUS_SUCCESS;
+}

@@ -1,0 +1,189 @@
+// CUDA side of "Bias derivations II", rule 6 and the shared writers: constant
+// fill, double -> dtype conversion, label histograms and prior biases.
+// Integer atomics only: counts (and so the biases) repeat bit for bit.
+#include <cuda_runtime.h>
+
+#include "../host/internal.h"
+#include "derive2_math.h"
+
+namespace {
+
+constexpr int kBlock = 256;
+// Label histograms privatised in shared memory up to this many bins (16 KiB).
+constexpr int64_t kSharedBins = 2048;
+
+cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
+
+cubias_status_t launched(cubias_handle_t h, const char *what) {
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess)
+    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s launch failed: %s", what,
+                       cudaGetErrorString(e));
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+unsigned grid_for(int64_t n, int64_t cap = 4096) {
+  int64_t g = (n + kBlock - 1) / kBlock;
+  return (unsigned)(g < 1 ? 1 : g > cap ? cap : g);
+}
+
+__global__ void fill_kernel(void *out, int dtype, int64_t n, float v) {
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x)
+    cubias_store_as(out, dtype, i, v);
+}
+
+__global__ void from_doubles_kernel(const double *vals, int64_t n, double nan_value, void *out,
+                                    int dtype) {
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x)
+    cubias_store_as(out, dtype, i, (float)cubias_d2_saturate(dtype, vals[i], nan_value));
+}
+
+template <class T>
+__global__ void count_labels_shared(const T *labels, int64_t n, int64_t K,
+                                    unsigned long long *counts) {
+  __shared__ unsigned long long bins[kSharedBins + 1];
+  for (int64_t k = threadIdx.x; k <= K; k += blockDim.x) bins[k] = 0;
+  __syncthreads();
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    int64_t y = (int64_t)labels[i];
+    atomicAdd(&bins[(y >= 0 && y < K) ? y : K], 1ull);
+  }
+  __syncthreads();
+  for (int64_t k = threadIdx.x; k <= K; k += blockDim.x)
+    if (bins[k]) atomicAdd(&counts[k], bins[k]);
+}
+
+template <class T>
+__global__ void count_labels_global(const T *labels, int64_t n, int64_t K,
+                                    unsigned long long *counts) {
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    int64_t y = (int64_t)labels[i];
+    atomicAdd(&counts[(y >= 0 && y < K) ? y : K], 1ull);
+  }
+}
+
+// Thread (column k, row slice blockIdx.y): coalesced across k.
+__global__ void count_multihot_kernel(const uint8_t *t, int64_t n, int64_t K, int64_t rows_per,
+                                      unsigned long long *counts) {
+  const int64_t k = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= K) return;
+  const int64_t r0 = (int64_t)blockIdx.y * rows_per;
+  const int64_t r1 = min(n, r0 + rows_per);
+  unsigned long long ones = 0, bad = 0;
+  for (int64_t r = r0; r < r1; ++r) {
+    uint8_t v = t[r * K + k];
+    ones += v == 1;
+    bad += v > 1;
+  }
+  if (ones) atomicAdd(&counts[k], ones);
+  if (bad) atomicAdd(&counts[K], bad);
+}
+
+// One block: the anchor constant by a fixed-order reduction, then all K biases.
+__global__ void softmax_finish_kernel(const unsigned long long *counts, int64_t K, int64_t n,
+                                      double alpha, int anchor, int64_t pin, void *out,
+                                      int dtype) {
+  __shared__ double part[1024];
+  __shared__ double shift;
+  if (anchor == 0) {
+    double s = 0.0;
+    for (int64_t k = threadIdx.x; k < K; k += blockDim.x) s += cubias_d2_log_count(counts[k], alpha);
+    part[threadIdx.x] = s;
+    __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w >>= 1) {
+      if ((int)threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) shift = part[0] / (double)K;
+  } else if (threadIdx.x == 0) {
+    shift = anchor == 1 ? cubias_d2_log_count(counts[pin], alpha)
+                        : log((double)n + (double)K * alpha);
+  }
+  __syncthreads();
+  for (int64_t k = threadIdx.x; k < K; k += blockDim.x) {
+    double b = (anchor == 1 && k == pin) ? 0.0 : cubias_d2_log_count(counts[k], alpha) - shift;
+    cubias_store_as(out, dtype, k, (float)b);
+  }
+}
+
+__global__ void sigmoid_finish_kernel(const unsigned long long *counts, int64_t K, int64_t n,
+                                      double alpha, void *out, int dtype) {
+  for (int64_t k = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; k < K;
+       k += (int64_t)gridDim.x * blockDim.x)
+    cubias_store_as(out, dtype, k, (float)cubias_d2_sigmoid_prior(counts[k], n, alpha));
+}
+
+}  // namespace
+
+cubias_status_t cubias_cuda_d2_fill(cubias_handle_t h, void *d_out, int dtype, int64_t n,
+                                    float value) {
+  fill_kernel<<<grid_for(n), kBlock, 0, stream_of(h)>>>(d_out, dtype, n, value);
+  return launched(h, "cubias fill kernel");
+}
+
+cubias_status_t cubias_cuda_d2_from_doubles(cubias_handle_t h, const double *d_vals, int64_t n,
+                                            double nan_value, void *d_out, int dtype) {
+  from_doubles_kernel<<<grid_for(n), kBlock, 0, stream_of(h)>>>(d_vals, n, nan_value, d_out,
+                                                                  dtype);
+  return launched(h, "cubias conversion kernel");
+}
+
+cubias_status_t cubias_cuda_prior_count_labels(cubias_handle_t h, const void *d_labels, int idx64,
+                                               int64_t n, int64_t K, uint64_t *d_counts) {
+  cudaError_t e = cudaMemsetAsync(d_counts, 0, (size_t)(K + 1) * sizeof(uint64_t), stream_of(h));
+  if (e != cudaSuccess)
+    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemsetAsync failed: %s",
+                       cudaGetErrorString(e));
+  unsigned long long *c = (unsigned long long *)d_counts;
+  const unsigned g = grid_for(n, 1024);
+  if (K <= kSharedBins) {
+    if (idx64)
+      count_labels_shared<<<g, kBlock, 0, stream_of(h)>>>((const int64_t *)d_labels, n, K, c);
+    else
+      count_labels_shared<<<g, kBlock, 0, stream_of(h)>>>((const int32_t *)d_labels, n, K, c);
+  } else {
+    if (idx64)
+      count_labels_global<<<g, kBlock, 0, stream_of(h)>>>((const int64_t *)d_labels, n, K, c);
+    else
+      count_labels_global<<<g, kBlock, 0, stream_of(h)>>>((const int32_t *)d_labels, n, K, c);
+  }
+  return launched(h, "cubias label histogram");
+}
+
+cubias_status_t cubias_cuda_prior_count_multihot(cubias_handle_t h, const uint8_t *d_t,
+                                                 int64_t n, int64_t K, uint64_t *d_counts) {
+  cudaError_t e = cudaMemsetAsync(d_counts, 0, (size_t)(K + 1) * sizeof(uint64_t), stream_of(h));
+  if (e != cudaSuccess)
+    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemsetAsync failed: %s",
+                       cudaGetErrorString(e));
+  const int64_t gx = (K + kBlock - 1) / kBlock;
+  if (gx > 0x7fffffff)
+    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED, "multi-hot prior: too many classes");
+  // Row slices: enough blocks to fill the device, at least 64 rows each.
+  int64_t slices = (4096 + gx - 1) / gx;
+  int64_t max_slices = (n + 63) / 64;
+  if (slices > max_slices) slices = max_slices;
+  if (slices > 65535) slices = 65535;
+  if (slices < 1) slices = 1;
+  const int64_t rows_per = (n + slices - 1) / slices;
+  slices = (n + rows_per - 1) / rows_per;
+  dim3 grid((unsigned)gx, (unsigned)slices);
+  count_multihot_kernel<<<grid, kBlock, 0, stream_of(h)>>>(d_t, n, K, rows_per,
+                                                          (unsigned long long *)d_counts);
+  return launched(h, "cubias multi-hot histogram");
+}
+
+cubias_status_t cubias_cuda_prior_finish(cubias_handle_t h, const uint64_t *d_counts, int64_t K,
+                                         int64_t n, int sigmoid, double alpha, int anchor,
+                                         int64_t pin, void *d_out, int dtype) {
+  const unsigned long long *c = (const unsigned long long *)d_counts;
+  if (sigmoid)
+    sigmoid_finish_kernel<<<grid_for(K), kBlock, 0, stream_of(h)>>>(c, K, n, alpha, d_out, dtype);
+  else
+    softmax_finish_kernel<<<1, 1024, 0, stream_of(h)>>>(c, K, n, alpha, anchor, pin, d_out, dtype);
+  return launched(h, "cubias prior kernel");
+}
