@@ -201,6 +201,27 @@ TEST_P(StatsActivations, UnbiasedVarianceAndSingleEntry) {
   }
 }
 
+// Known weakness, disabled until the engine re-centres its pivot: each lane
+// keeps its first finite value as the pivot for a whole chunk
+// (kernels/hd_math.h cubias_elem / cubias_lane_moments), so offset data whose
+// first entry is far from the channel mean (here a zero-padded first row in
+// N(1e4, 1) data, N = 10^6) sums (x - p)^2 ~ 1e8 in float runs and loses the
+// variance: measured relative error 1.9e-5 > the 1e-5 bound (an outlier 1e4
+// first in N(0, 1) data: 1.5e-5). Run with --gtest_also_run_disabled_tests.
+TEST_P(StatsActivations, DISABLED_OffsetDataWithFarFirstEntry) {
+  const int64_t N = 1000000;
+  std::vector<float> x = tu::normal((size_t)N, 1e4, 1.0, 1);
+  x[0] = 0.0f;  // a padding zero in front of offset data
+  tu::Buffer buf(be(), x.size() * 4);
+  buf.upload(x.data(), x.size() * 4);
+  cubias_tensor_t v;
+  ASSERT_EQ(cubias_tensor_rows(&v, buf.get(), CUBIAS_DTYPE_F32, N, 1), CUBIAS_STATUS_SUCCESS);
+  tu::Stats s(h, 1, ref::IDENTITY);
+  ASSERT_EQ(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_SUCCESS);
+  tu::expect_matches_ref(tu::read(h, s, 1), ref::stats(x.data(), ref::F32, N, 1, 1, 0, 0),
+                         tu::Tol(), "N(1e4,1) with x[0] = 0");
+}
+
 CUBIAS_INSTANTIATE_BACKENDS(StatsActivations);
 
 }  // namespace
