@@ -185,6 +185,9 @@ TEST_P(ApiErrors, ResetAndAccumulate) {
   v.inner = 1 << 10;
   EXPECT_FAILS(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_OVERFLOW, h, "cubias_stats_accumulate");
   v = view;
+  v.outer = (int64_t)1 << 60;  // 2^62 elements fit in int64, their 2^64 bytes do not
+  EXPECT_FAILS(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_OVERFLOW, h, "cubias_stats_accumulate");
+  v = view;
   v.outer = std::numeric_limits<int64_t>::max();
   EXPECT_FAILS(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_OVERFLOW, h, "cubias_stats_accumulate");
   // Reserving workspace for bad shapes fails the same way.
@@ -263,6 +266,39 @@ TEST_P(ApiErrors, ExportAndImport) {
   ASSERT_EQ(cubias_stats_export(h, wider, wbuf.get()), CUBIAS_STATUS_SUCCESS);
   EXPECT_FAILS(cubias_stats_import_merge(h, t, wbuf.get()), CUBIAS_STATUS_SHAPE_MISMATCH, h, "cubias_stats_import_merge");
   EXPECT_TRUE(state(t) == t_before);
+  // Every single-byte corruption of the 64-byte header is either refused with
+  // a clear status (accumulator untouched) or ignored (a reserved byte: the
+  // import then equals the intact one); the magic bytes are always refused.
+  {
+    tu::Stats ok(h, C, CUBIAS_ACT_SIGMOID);
+    ASSERT_EQ(cubias_stats_accumulate(h, ok, &view), CUBIAS_STATUS_SUCCESS);
+    buf.upload(good.data(), good.size());
+    ASSERT_EQ(cubias_stats_import_merge(h, ok, buf.get()), CUBIAS_STATUS_SUCCESS);
+    const auto intact = state(ok);
+    int refused = 0;
+    for (size_t byte = 0; byte < 64 && byte < good.size(); ++byte) {
+      tu::Stats u(h, C, CUBIAS_ACT_SIGMOID);
+      ASSERT_EQ(cubias_stats_accumulate(h, u, &view), CUBIAS_STATUS_SUCCESS);
+      const auto u_before = state(u);
+      std::vector<unsigned char> c = good;
+      c[byte] ^= 0x5A;
+      buf.upload(c.data(), c.size());
+      const cubias_status_t st = cubias_stats_import_merge(h, u, buf.get());
+      if (st == CUBIAS_STATUS_SUCCESS) {
+        EXPECT_LT(byte, 64u);
+        EXPECT_GE(byte, 8u) << "a corrupted magic byte was accepted";
+        EXPECT_TRUE(state(u) == intact) << "header byte " << byte << " changed the import";
+      } else {
+        ++refused;
+        EXPECT_TRUE(st == CUBIAS_STATUS_INVALID_VALUE || st == CUBIAS_STATUS_SHAPE_MISMATCH ||
+                    st == CUBIAS_STATUS_NOT_SUPPORTED)
+            << "header byte " << byte << ": " << cubias_status_string(st);
+        tu::expect_error_text(h, "cubias_stats_import_merge");
+        EXPECT_TRUE(state(u) == u_before) << "refused import changed the accumulator";
+      }
+    }
+    EXPECT_GE(refused, 8);
+  }
   // The intact buffer still imports.
   buf.upload(good.data(), good.size());
   EXPECT_EQ(cubias_stats_import_merge(h, t, buf.get()), CUBIAS_STATUS_SUCCESS) << cubias_get_last_error(h);

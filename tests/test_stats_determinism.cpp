@@ -129,6 +129,47 @@ TEST_P(StatsDeterminism, MisalignedBasePointer) {
     }
 }
 
+// The CPU backend's OpenMP thread count never changes a result: every
+// (chunk, channel) partial is computed by one task and merged in a fixed order.
+// omp_* are declared weak so that the test links whether or not the library
+// was built with OpenMP (it then skips).
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
+extern "C" int omp_get_max_threads(void) __attribute__((weak));
+
+TEST(StatsThreads, CpuResultsIndependentOfThreadCount) {
+  if (!omp_set_num_threads || !omp_get_max_threads)
+    GTEST_SKIP() << "OpenMP runtime not loaded: the CPU backend is single-threaded";
+  const int saved = omp_get_max_threads();
+  cubias_handle_t h = nullptr;
+  ASSERT_EQ(cubias_create(&h, CUBIAS_BACKEND_CPU), CUBIAS_STATUS_SUCCESS);
+  {
+    struct Big {
+      int layout;
+      int64_t n, c;
+    };
+    for (const Big &g : {Big{tu::ROWS, 300007, 3}, Big{tu::NCHW, 1000, 7}, Big{tu::ROWS, 2001, 517}}) {
+      const std::vector<float> x = tu::normal((size_t)(g.n * g.c), 1e4, 1.0, 12);
+      cubias_tensor_t v;
+      if (g.layout == tu::NCHW)
+        ASSERT_EQ(cubias_tensor_nchw(&v, x.data(), CUBIAS_DTYPE_F32, g.n / 10, g.c, 10, 1), CUBIAS_STATUS_SUCCESS);
+      else
+        ASSERT_EQ(cubias_tensor_rows(&v, x.data(), CUBIAS_DTYPE_F32, g.n, g.c), CUBIAS_STATUS_SUCCESS);
+      std::vector<unsigned char> first;
+      for (int threads : {1, 2, 3, 5}) {
+        omp_set_num_threads(threads);
+        ASSERT_EQ(omp_get_max_threads(), threads);
+        const RunResult r = run_once(h, CUBIAS_BACKEND_CPU, v, ref::TANH, 2);
+        if (first.empty())
+          first = r.state;
+        else
+          EXPECT_TRUE(r.state == first) << threads << " threads change the result (" << g.n << "x" << g.c << ")";
+      }
+    }
+  }
+  omp_set_num_threads(saved);
+  EXPECT_EQ(cubias_destroy(h), CUBIAS_STATUS_SUCCESS);
+}
+
 CUBIAS_INSTANTIATE_BACKENDS(StatsDeterminism);
 
 // ---- GPU twins: parity with the CPU backend ---------------------------------------------

@@ -201,6 +201,49 @@ TEST_P(StatsActivations, UnbiasedVarianceAndSingleEntry) {
   }
 }
 
+// Known weakness, disabled until the engine re-centres its pivot: each lane
+// keeps its first finite value as the pivot for a whole chunk
+// (kernels/hd_math.h cubias_elem / cubias_lane_moments), so offset data whose
+// first entry is far from the channel mean (here a zero-padded first row in
+// N(1e4, 1) data, N = 10^6) sums (x - p)^2 ~ 1e8 in float runs and loses the
+// variance: measured relative error 1.9e-5 > the 1e-5 bound (an outlier 1e4
+// first in N(0, 1) data: 1.5e-5). Run with --gtest_also_run_disabled_tests.
+TEST_P(StatsActivations, DISABLED_OffsetDataWithFarFirstEntry) {
+  const int64_t N = 1000000;
+  std::vector<float> x = tu::normal((size_t)N, 1e4, 1.0, 1);
+  x[0] = 0.0f;  // a padding zero in front of offset data
+  tu::Buffer buf(be(), x.size() * 4);
+  buf.upload(x.data(), x.size() * 4);
+  cubias_tensor_t v;
+  ASSERT_EQ(cubias_tensor_rows(&v, buf.get(), CUBIAS_DTYPE_F32, N, 1), CUBIAS_STATUS_SUCCESS);
+  tu::Stats s(h, 1, ref::IDENTITY);
+  ASSERT_EQ(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_SUCCESS);
+  tu::expect_matches_ref(tu::read(h, s, 1), ref::stats(x.data(), ref::F32, N, 1, 1, 0, 0),
+                         tu::Tol(), "N(1e4,1) with x[0] = 0");
+}
+
+// Known limitation, disabled until the engine handles it: the float run sums
+// of (x - p)^2 (and phi^2) overflow for finite data whose deviations exceed
+// about sqrt(FLT_MAX / 16) ~ 4.6e18, so N(0, (1e19)^2) f32 data (and bf16 data
+// of that size) reports var = +Inf where the fp64 answer is ~1e38. (At the
+// other end, deviations below ~1e-19 square into float subnormals: std 1e-22
+// gives 0.2% variance error, std 1e-30 loses it entirely.)
+TEST_P(StatsActivations, DISABLED_LargeMagnitudeFiniteData) {
+  const int64_t N = 10000, C = 2;
+  const std::vector<float> x = tu::normal((size_t)(N * C), 0.0, 1e19, 3);
+  for (int dtype : {ref::F32, ref::BF16}) {
+    const auto bytes = tu::encode(x, dtype);
+    tu::Buffer buf(be(), bytes.size());
+    buf.upload(bytes.data(), bytes.size());
+    cubias_tensor_t v;
+    ASSERT_EQ(cubias_tensor_rows(&v, buf.get(), (cubias_dtype_t)dtype, N, C), CUBIAS_STATUS_SUCCESS);
+    tu::Stats s(h, C, ref::RELU);
+    ASSERT_EQ(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_SUCCESS);
+    tu::expect_matches_ref(tu::read(h, s, C), ref::stats(bytes.data(), dtype, N, C, 1, ref::RELU, 0),
+                           tu::Tol(), std::string("N(0,1e38) ") + tu::dtype_name(dtype));
+  }
+}
+
 CUBIAS_INSTANTIATE_BACKENDS(StatsActivations);
 
 }  // namespace
