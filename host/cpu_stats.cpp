@@ -73,23 +73,12 @@ struct Lanes {
     }
   }
 
-  // Fold the float runs into the double totals (cubias_lane_flush, on SoA).
+  // Fold the float runs into their double totals (cubias_lane_flush, on SoA).
   template <int CLASS>
   void flush(int width) {
-    for (int k = 0; k < width; ++k) {
-      S1[k] += (double)s1[k];
-      S2[k] += (double)s2[k];
-      if (CLASS != CUBIAS_CLASS_NONE) {
-        F1[k] += (double)f1[k];
-        F2[k] += (double)f2[k];
-      }
-      if (CLASS == CUBIAS_CLASS_SMOOTH) G2[k] += (double)g2[k];
-      N[k] += n[k];
-      POS[k] += pos[k];
-      NF[k] += seen[k] - n[k];
-      s1[k] = s2[k] = f1[k] = f2[k] = g2[k] = 0.0f;
-      n[k] = pos[k] = seen[k] = 0;
-    }
+    for (int k = 0; k < width; ++k)
+      cubias_fold_run<CLASS>(p[k], s1[k], s2[k], f1[k], f2[k], g2[k], n[k], pos[k], seen[k], S1[k],
+                             S2[k], F1[k], F2[k], G2[k], N[k], POS[k], NF[k]);
   }
 
   template <int CLASS>

@@ -364,21 +364,40 @@ CUBIAS_HD void cubias_lane_push(cubias_lane_t *l, float x, int act, float slope)
   l->seen++;
 }
 
-/* Fold the float run into the double totals (the class skips unused sums). */
+/* Fold a float run into the double totals (the class skips unused sums), then
+ * move the pivot to the running mean rounded to float, shifting the totals
+ * exactly (d = p' - p is exact in double): a first value far from the rest
+ * spoils at most one run. The new pivot lies within the lane's [min, max], so a
+ * non-finite entry standing in as the pivot still cannot move them. Written
+ * with selects only: the CPU's SoA flush loop vectorises. */
+template <int CLASS>
+CUBIAS_HD void cubias_fold_run(float &p, float &s1, float &s2, float &f1, float &f2, float &g2,
+                               int &n, int &pos, int &seen, double &S1, double &S2, double &F1,
+                               double &F2, double &G2, int &N, int &POS, int &NF) {
+  S1 += (double)s1;
+  S2 += (double)s2;
+  if (CLASS != CUBIAS_CLASS_NONE) {
+    F1 += (double)f1;
+    F2 += (double)f2;
+  }
+  if (CLASS == CUBIAS_CLASS_SMOOTH) G2 += (double)g2;
+  N += n;
+  POS += pos;
+  NF += seen - n;
+  const double count = (double)N;
+  const float np = (float)((double)p + S1 / (N > 0 ? count : 1.0));
+  const double d = (double)np - (double)p;
+  S2 += d * (d * count - 2.0 * S1);
+  S1 -= d * count;
+  p = np;
+  s1 = s2 = f1 = f2 = g2 = 0.0f;
+  n = pos = seen = 0;
+}
+
 template <int CLASS>
 CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l) {
-  l->S1 += (double)l->s1;
-  l->S2 += (double)l->s2;
-  if (CLASS != CUBIAS_CLASS_NONE) {
-    l->F1 += (double)l->f1;
-    l->F2 += (double)l->f2;
-  }
-  if (CLASS == CUBIAS_CLASS_SMOOTH) l->G2 += (double)l->g2;
-  l->N += l->n;
-  l->POS += l->pos;
-  l->NF += l->seen - l->n;
-  l->s1 = l->s2 = l->f1 = l->f2 = l->g2 = 0.0f;
-  l->n = l->pos = l->seen = 0;
+  cubias_fold_run<CLASS>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->n, l->pos, l->seen, l->S1,
+                         l->S2, l->F1, l->F2, l->G2, l->N, l->POS, l->NF);
 }
 
 /* A flushed lane as mergeable moments. */
