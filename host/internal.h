@@ -19,6 +19,7 @@ struct cubias_handle_s {
   int cuda_present;         /* a CUDA device answers (used for pointer checks) */
   void *workspace;          /* backend memory, grown on demand, never shrunk */
   size_t workspace_bytes;
+  void *blas;               /* cublasHandle_t, created on first use (derivations), or NULL */
   char last_error[CUBIAS_ERROR_LEN];
 };
 
@@ -103,6 +104,8 @@ cubias_status_t cubias_cuda_stats_merge_state(cubias_handle_t h, cubias_stats_t 
                                               const void *src_state);
 cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t s, int field,
                                               double *out);
+/* Destroy the cached cuBLAS handle (h->blas), if any. */
+void cubias_cuda_blas_destroy(cubias_handle_t h);
 cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *d_buffer,
                                          const cubias_export_header_t *hdr);
 
