@@ -1,6 +1,6 @@
 // Built instead of kernels/*.cu when cubias is configured without CUDA
 // (CUBIAS_WITH_CUDA=OFF): the CUDA backend then reports that it is absent.
-#include "internal.h"
+#include "derive_ops.h"
 
 static cubias_status_t absent(cubias_handle_t h) {
   return cubias_fail(h, CUBIAS_STATUS_NO_DEVICE, "this cubias was built without CUDA support");
@@ -73,5 +73,34 @@ cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_d2_seg_t
 }
 cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int, const int32_t *, int64_t, int64_t,
                                        int64_t, int64_t, int, void *, int) {
+  return absent(h);
+}
+
+// Bias derivations I (host/derive_ops.h).
+void cubias_cuda_blas_destroy(cubias_handle_t) {}
+cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t, int,
+                                        const cubias_weight_t *, double, void *, int, double *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_derive_center_preact(cubias_handle_t h, cubias_stats_t, double, void *,
+                                                 int) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_derive_normalize(cubias_handle_t h, cubias_stats_t, double, double,
+                                             const cubias_weight_t *, void *, int, int64_t *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int, cubias_stats_t,
+                                             const cubias_tensor_t *, int64_t, void *, int,
+                                             double *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_derive_revive_constant(cubias_handle_t h, cubias_stats_t, double, int,
+                                                   void *, int, int64_t *) {
+  return absent(h);
+}
+cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_stats_t,
+                                                   const cubias_tensor_t *, int64_t, double,
+                                                   double, void *, int, int64_t *) {
   return absent(h);
 }

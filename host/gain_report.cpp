@@ -10,65 +10,11 @@
 
 static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
 
-// Shape checks of a weight view (no pointer side check: that needs a handle).
-static cubias_status_t check_weight_shape(cubias_handle_t h, const cubias_weight_t *w,
-                                          const char *where, int layer) {
-  char who[48];
-  if (layer >= 0)
-    snprintf(who, sizeof who, "layer %d weight", layer);
-  else
-    snprintf(who, sizeof who, "weight");
-  if (cubias_dtype_size(w->dtype) == 0)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown dtype %d", where, who,
-                       (int)w->dtype);
-  if (w->out < 1 || w->in < 1)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
-                       "%s: %s: out = %lld and in = %lld must both be >= 1", where, who,
-                       (long long)w->out, (long long)w->in);
-  if (w->layout != CUBIAS_LAYOUT_ROW_MAJOR && w->layout != CUBIAS_LAYOUT_COL_MAJOR)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown layout %d", where, who,
-                       (int)w->layout);
-  const int row = w->layout == CUBIAS_LAYOUT_ROW_MAJOR;
-  const int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
-  if (w->ld != 0 && w->ld < len)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
-                       "%s: %s: ld = %lld is below the %s length %lld (0 means packed)", where,
-                       who, (long long)w->ld, row ? "row" : "column", (long long)len);
-  int64_t n, ext;
-  const int64_t ld = w->ld ? w->ld : len;
-  if (!cubias_mul_ok(w->out, w->in, &n) || !cubias_mul_ok(lines - 1, ld, &ext) ||
-      __builtin_add_overflow(ext, len, &ext))
-    return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: %s: the extent does not fit in int64",
-                       where, who);
-  return CUBIAS_STATUS_SUCCESS;
-}
-
 static cubias_status_t check_weight(cubias_handle_t h, const cubias_weight_t *w,
                                     const char *where, int layer) {
-  cubias_status_t st = check_weight_shape(h, w, where, layer);
-  if (st) return st;
-  char what[48];
-  snprintf(what, sizeof what, "layer %d weight data", layer);
-  return cubias_check_backend_ptr(h, w->data, what, where);
-}
-
-extern "C" cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,
-                                              cubias_dtype_t dtype, int64_t out, int64_t in,
-                                              cubias_layout_t layout, int64_t ld) {
-  const char *where = "cubias_weight_make";
-  if (!w) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: view is NULL", where);
-  if (!d_data) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: data is NULL", where);
-  cubias_weight_t v;
-  v.data = d_data;
-  v.dtype = dtype;
-  v.out = out;
-  v.in = in;
-  v.layout = layout;
-  v.ld = ld;
-  cubias_status_t st = check_weight_shape(nullptr, &v, where, -1);
-  if (st) return st;
-  *w = v;
-  return CUBIAS_STATUS_SUCCESS;
+  char who[48];
+  snprintf(who, sizeof who, "layer %d weight", layer);
+  return cubias_check_weight(h, w, who, where, 1);
 }
 
 static cubias_status_t weight_gain_one(cubias_handle_t h, const cubias_weight_t *w,

@@ -60,6 +60,7 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
   h->cuda_present = cuda_ok;
   h->workspace = nullptr;
   h->workspace_bytes = 0;
+  h->blas = nullptr;
   h->last_error[0] = '\0';
   *handle = h;
   return CUBIAS_STATUS_SUCCESS;
@@ -81,6 +82,7 @@ extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
                        h->live_stats);
   cubias_status_t st = CUBIAS_STATUS_SUCCESS;
   if (h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
+  cubias_cuda_blas_destroy(h);
   if (h->workspace) free_backend(h, h->workspace);
   delete h;
   return st;

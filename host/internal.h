@@ -19,6 +19,7 @@ struct cubias_handle_s {
   int cuda_present;         /* a CUDA device answers (used for pointer checks) */
   void *workspace;          /* backend memory, grown on demand, never shrunk */
   size_t workspace_bytes;
+  void *blas;               /* cublasHandle_t, created on first use (derivations), or NULL */
   char last_error[CUBIAS_ERROR_LEN];
 };
 
@@ -45,6 +46,13 @@ cubias_status_t cubias_check_tensor(cubias_handle_t h, const cubias_tensor_t *x,
  * can tell, on the right side (device for CUDA, host for CPU). */
 cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, const char *what,
                                          const char *where);
+
+/* A weight view's sizes, dtype, layout and extent (and, with check_data, its
+ * pointer's side); `who` names it in the message ("weight", "layer 3 weight"). */
+cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w, const char *who,
+                                    const char *where, int check_data);
+/* The leading dimension in use (ld, or the packed line length when ld = 0). */
+int64_t cubias_weight_ld(const cubias_weight_t *w);
 
 /* Bytes of one element of dtype, 0 when the dtype is unknown. */
 size_t cubias_dtype_size(cubias_dtype_t dt);
@@ -105,6 +113,8 @@ cubias_status_t cubias_cuda_stats_merge_state(cubias_handle_t h, cubias_stats_t 
                                               const void *src_state);
 cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t s, int field,
                                               double *out);
+/* Destroy the cached cuBLAS handle (h->blas), if any. */
+void cubias_cuda_blas_destroy(cubias_handle_t h);
 cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *d_buffer,
                                          const cubias_export_header_t *hdr);
 

@@ -155,6 +155,37 @@ CUBIAS_API cubias_status_t cubias_tensor_tnd(cubias_tensor_t *view, const void *
                                   int64_t d);
 
 /* ------------------------------------------------------------------------ */
+/* Weight views                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A weight matrix W [out, in] in backend memory, f32, f16 or bf16: out = output
+ * channels (the bias length), in = input channels (fan_in).
+ *   CUBIAS_WEIGHT_ROW_MAJOR (PyTorch nn.Linear.weight, llm.c): W(j, i) = data[j * ld + i], ld >= in
+ *   CUBIAS_WEIGHT_COL_MAJOR (cuBLAS, Fortran):                  W(j, i) = data[i * ld + j], ld >= out
+ * ld = 0 means packed (in for row-major, out for column-major). A convolution
+ * kernel [out, in, kh, kw] is the ROW_MAJOR matrix [out, in*kh*kw]. Only
+ * cubias_normalize_from_preact writes through data. */
+typedef enum cubias_weight_layout {
+  CUBIAS_WEIGHT_ROW_MAJOR = 0,
+  CUBIAS_WEIGHT_COL_MAJOR = 1
+} cubias_weight_layout_t;
+
+typedef struct cubias_weight {
+  void *data;
+  cubias_dtype_t dtype;
+  int64_t out;
+  int64_t in;
+  cubias_weight_layout_t layout;
+  int64_t ld;
+} cubias_weight_t;
+
+/* Fill *w after checking sizes (>= 1), dtype, layout, ld (0 or >= the line
+ * length) and that the addressed extent fits in int64. */
+CUBIAS_API cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,
+                                              cubias_dtype_t dtype, int64_t out, int64_t in,
+                                              cubias_weight_layout_t layout, int64_t ld);
+
+/* ------------------------------------------------------------------------ */
 /* Per-channel statistics                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -281,6 +312,164 @@ CUBIAS_API cubias_status_t cubias_reserve_workspace(cubias_handle_t handle, cons
 /* Bias derivations I: centering, normalisation, post-activation shifts,     */
 /* symmetric activations, dead-unit revival                                  */
 /* ======================================================================== */
+
+/*
+ * Common to this section
+ *  - Bias buffers (d_bias*) are backend memory in f32, f16 or bf16 (bias_dtype);
+ *    they are computed in double and rounded to nearest once when stored.
+ *  - Statistics are read on the device (CUDA) straight from the accumulator:
+ *    nothing goes through the host, nothing synchronises. Reports (d_report,
+ *    d_skipped, d_dead) are optional backend buffers (NULL = not wanted).
+ *  - A statistics channel with no finite entry (count 0) never produces a
+ *    NaN bias: what each call does with it is stated below.
+ *  - h_target: a host pointer to one scalar target t (NULL means t = 0).
+ */
+
+/* Rule 1 — centering from input statistics:
+ *     b_j = t - sum_i W(j, i) * mu_x[i]          (b = t - W mu_x)
+ * so that the pre-activation W x + b has mean t over the measured inputs.
+ * Why: a layer fed with uncentred inputs starts with a shifted pre-activation;
+ * this removes the shift before training instead of leaving it to the bias.
+ * x_stats has in channels (the layer's input features); bias has out entries.
+ * The recurrent case b = -W_x mu_x with inputs [T, N, D] is the same call
+ * with statistics accumulated from cubias_tensor_tnd views. Input channels
+ * with no finite data count as mu = 0. CUDA: cuBLAS Dgemv on W converted to
+ * double in row blocks of the workspace (cuBLAS handle created on first use,
+ * cached in the handle); CPU: an fp64 loop. */
+CUBIAS_API cubias_status_t cubias_center_from_input(cubias_handle_t handle, cubias_stats_t x_stats,
+                                                    const cubias_weight_t *W,
+                                                    const double *h_target, void *d_bias,
+                                                    cubias_dtype_t bias_dtype);
+
+/* Rule 2 — centering from pre-activation statistics (in place):
+ *     b_j <- b_j - (mu_z[j] - t)
+ * z_stats are the statistics of z = W x + b measured with the current bias.
+ * Why: the shift is exact whatever W and x are, since z moves one-for-one
+ * with b. Channels with no data are left untouched. */
+CUBIAS_API cubias_status_t cubias_center_from_preact(cubias_handle_t handle, cubias_stats_t z_stats,
+                                                     const double *h_target, void *d_bias,
+                                                     cubias_dtype_t bias_dtype);
+
+/* Rule 3 — data-dependent normalisation (LSUV / weight-norm style), in place:
+ *     W_j <- s * W_j / sigma_j,   b_j <- s * (b_j - mu_j) / sigma_j + t
+ * with mu_j, sigma_j (population std) of the pre-activation z_j measured with
+ * the current W, b. Afterwards z_j has mean t and std s on the same inputs.
+ * Why: each unit starts with a unit-scale, centred pre-activation whatever
+ * the input scale (Mishkin & Matas LSUV; Salimans & Kingma's data-dependent
+ * weight-norm init). Iterate (measure, normalise) until |std - s| < tol for
+ * nonlinear stacks: examples/lsuv_loop.c.
+ * W->out must equal the statistics' channels; d_bias may be NULL (a layer
+ * without bias: only W is scaled). Channels with no data or sigma = 0 are left
+ * untouched (W row and bias) and counted into *d_skipped (an int64 in backend
+ * memory, may be NULL). s > 0 and t finite (the usual choice: s = 1, t = 0). */
+CUBIAS_API cubias_status_t cubias_normalize_from_preact(cubias_handle_t handle,
+                                                        cubias_stats_t z_stats, double s, double t,
+                                                        const cubias_weight_t *W, void *d_bias,
+                                                        cubias_dtype_t bias_dtype,
+                                                        int64_t *d_skipped);
+
+/* Rule 4 — post-activation shift for the next layer:
+ *     b_next = t - W_next * E[phi(z)]
+ * where z are this layer's pre-activations (statistics z_stats, created with
+ * the activation phi) and W_next is the next layer's weight [out, in] with
+ * in = z_stats channels. E[phi(z)] is either
+ *   CUBIAS_POSTACT_MEASURED: the measured post-activation mean
+ *     (CUBIAS_FIELD_PHI_MEAN of z_stats), any activation; or
+ *   CUBIAS_POSTACT_GAUSSIAN: the Gaussian closed form from the measured mean
+ *     mu and std sigma of z (identity, ReLU or leaky ReLU; see
+ *     cubias_gaussian_act_moments), e.g. ReLU: E = mu Phi(mu/sigma) +
+ *     sigma pdf(mu/sigma), = sigma / sqrt(2 pi) at mu = 0.
+ * Why: ReLU outputs have a positive mean that the next layer's pre-activation
+ * inherits through W_next; this bias cancels it.
+ * d_report (double, backend memory, 4 * in entries, may be NULL) says how
+ * Gaussian the layer is, per input channel c (NaN where no data; the Gaussian
+ * mode needs an activation with a closed form, as above, for the report too):
+ *   [0, in)      measured E[phi] - Gaussian E[phi]
+ *   [in, 2 in)   measured Var[phi] - Gaussian Var[phi]
+ *   [2 in, 3 in) Gaussian E[phi]
+ *   [3 in, 4 in) Gaussian Var[phi]
+ * With MEASURED and a smooth activation (no closed form), d_report must be
+ * NULL. Channels with no data count as E[phi] = 0. CUDA: cuBLAS as rule 1. */
+typedef enum cubias_postact_source {
+  CUBIAS_POSTACT_MEASURED = 0,
+  CUBIAS_POSTACT_GAUSSIAN = 1
+} cubias_postact_source_t;
+
+CUBIAS_API cubias_status_t cubias_postact_shift(cubias_handle_t handle, cubias_stats_t z_stats,
+                                                cubias_postact_source_t source,
+                                                const cubias_weight_t *W_next,
+                                                const double *h_target, void *d_bias_next,
+                                                cubias_dtype_t bias_dtype, double *d_report);
+
+/* Gaussian closed forms (host, no handle): z ~ N(mu, sigma^2), sigma >= 0,
+ * phi identity, ReLU or leaky ReLU (slope a = act_param):
+ *   E[phi]   = P + a N,  P = mu Phi(mu/sigma) + sigma pdf(mu/sigma),
+ *                        N = mu - P
+ *   Var[phi] = P2 + a^2 N2 - E[phi]^2,  P2 = (mu^2+sigma^2) Phi(mu/sigma) + mu sigma pdf(mu/sigma),
+ *                                        N2 = mu^2 + sigma^2 - P2
+ *   dead     = P(z <= 0) = Phi(-mu/sigma)
+ * ReLU on N(0, 1): 0.398942, 0.340845, 0.5; on N(0.1, 1): 0.450935, -, 0.460172.
+ * Any output pointer may be NULL. Errors go to cubias_get_last_error(NULL). */
+CUBIAS_API cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, double act_param,
+                                                       double mu, double sigma, double *h_mean,
+                                                       double *h_var, double *h_dead);
+
+/* Rule 5 — symmetric activations (tanh, sigmoid), in place:
+ *     b_j <- b_j + delta_j,   delta_j = argmax_delta mean_z phi'(z_j + delta)
+ * over the pre-activations z handed in (n_tensors views, each with the
+ * statistics' channels; measured with the current bias). Why: phi' peaks at
+ * 0, so the unit passes the most gradient when its pre-activation sits on the
+ * peak; for centred symmetric data that is delta = 0, and this computes it
+ * instead of assuming it. Method: the optimum lies in [-max z, -min z] (from
+ * z_stats); CUBIAS_SYM_PASSES passes over the data, each evaluating phi' in
+ * double at CUBIAS_SYM_K = 17 candidates per channel around the best so far
+ * and shrinking the bracket 8-fold: delta is within (max - min) / 2 * 8^-8
+ * (~3e-8 of the range) of a maximiser of E[phi'(z + delta)] (the global one
+ * when that function is unimodal in delta, e.g. for unimodal data).
+ * act: CUBIAS_ACT_TANH or CUBIAS_ACT_SIGMOID. d_report (double, backend, 2 * C,
+ * may be NULL): [0, C) E[phi'(z + delta)] at the optimum, [C, 2C) delta.
+ * Channels with no data are untouched and reported as NaN. */
+CUBIAS_API cubias_status_t cubias_symmetric_shift(cubias_handle_t handle, cubias_activation_t act,
+                                                  cubias_stats_t z_stats,
+                                                  const cubias_tensor_t *z, int64_t n_tensors,
+                                                  void *d_bias, cubias_dtype_t bias_dtype,
+                                                  double *d_report);
+
+/* Rule 9 — dead-unit revival. A unit is dead when it has data and was never
+ * active (count > 0, no entry > 0); units without data are never counted.
+ * d_dead (int64, backend memory, 2 entries, may be NULL): [0] units dead
+ * before, [1] units that would still be dead on the same data after the
+ * change (max z + (b_new - b_old) <= 0, with b_new as stored). */
+
+/* The default constant of the constant rule (the seed's "small positive"). */
+#define CUBIAS_REVIVE_DEFAULT_BIAS 0.1
+
+/* Constant rule: b_j <- value (> 0, finite; CUBIAS_REVIVE_DEFAULT_BIAS).
+ * all_channels != 0: every channel (the plain ReLU init); all_channels == 0:
+ * only the dead units of z_stats. z_stats gives the channel count (= bias
+ * length) and the dead counts. Why: a small positive bias puts a ReLU unit's pre-activation on
+ * the active side for more inputs so that it receives gradient. */
+CUBIAS_API cubias_status_t cubias_revive_constant(cubias_handle_t handle, cubias_stats_t z_stats,
+                                                  double value, int all_channels, void *d_bias,
+                                                  cubias_dtype_t bias_dtype, int64_t *d_dead);
+
+/* Data-driven rule, in place: per channel the smallest shift that makes the
+ * measured active fraction >= p_min on the data handed in:
+ *     q_j = the k-th largest finite z_j, k = ceil(p_min * n_j) (n_j finite entries)
+ *     delta_j = 0 if q_j > 0, else margin - q_j;   b_j <- b_j + delta_j
+ * (the infimum of the shifts is -q_j; margin > 0 makes z > 0 strict and should
+ * exceed the rounding of the bias dtype at |b|). The stored bias is rounded
+ * up, so at least k entries satisfy z + (b_new - b_old) >= margin > 0.
+ * q_j is exact: a 4-pass radix select (8 bits a pass) on the float keys with
+ * per-channel histograms (integer counts: deterministic). z: n_tensors views
+ * of the pre-activations (measured with the current bias), the same data
+ * z_stats accumulated (it supplies the dead counts). p_min in (0, 1].
+ * Why: a unit that is never active gets no gradient and never recovers; the
+ * smallest sufficient shift revives it while changing the others least. */
+CUBIAS_API cubias_status_t cubias_revive_quantile(cubias_handle_t handle, cubias_stats_t z_stats,
+                                                  const cubias_tensor_t *z, int64_t n_tensors,
+                                                  double p_min, double margin, void *d_bias,
+                                                  cubias_dtype_t bias_dtype, int64_t *d_dead);
 
 /* (end of derivations I) */
 
@@ -581,29 +770,6 @@ extern "C" {
  * over depth, a little below vanishes. */
 
 /* ---- weight statistics ---------------------------------------------------- */
-
-typedef enum cubias_layout {
-  CUBIAS_LAYOUT_ROW_MAJOR = 0, /* W[o][i] at data[o * ld + i], ld >= in  */
-  CUBIAS_LAYOUT_COL_MAJOR = 1  /* W[o][i] at data[i * ld + o], ld >= out */
-} cubias_layout_t;
-
-/* A weight matrix W [out, in] (backend pointer). fan_in = in: for a
- * convolution pass in = C_in * kh * kw (the [C_out, C_in*kh*kw] view of its
- * kernel). ld = 0 means packed (in for row-major, out for column-major). */
-typedef struct cubias_weight {
-  const void *data;
-  cubias_dtype_t dtype;
-  int64_t out;
-  int64_t in;
-  cubias_layout_t layout;
-  int64_t ld;
-} cubias_weight_t;
-
-/* Fill *w after checking sizes (>= 1), layout, ld (0 or >= the line length)
- * and that the addressed extent fits in int64. */
-CUBIAS_API cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,
-                                              cubias_dtype_t dtype, int64_t out, int64_t in,
-                                              cubias_layout_t layout, int64_t ld);
 
 /* d_out[l] = fan_in_l * E[W_l^2] = in_l * sum(W_l^2) / (out_l * in_l) for each of
  * n_layers weights (double, backend memory): sigma_w^2 of the mean-field theory,

@@ -226,7 +226,7 @@ cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *count, co
                                       double *out);
 /* The plan of a checked weight view. */
 CUBIAS_HD cubias_wplan_t cubias_wplan_of(const cubias_weight_t *w) {
-  int row = w->layout == CUBIAS_LAYOUT_ROW_MAJOR;
+  int row = w->layout == CUBIAS_WEIGHT_ROW_MAJOR;
   int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
   return cubias_make_wplan(lines, len, w->ld ? w->ld : len);
 }

@@ -36,7 +36,7 @@ TEST_P(GainErrors, ReportRefusesBadInput) {
   GainBuf dw(cuda, w.data(), w.size() * 4);
   cubias_gain_layer_t L[2];
   for (int l = 0; l < 2; ++l) {
-    ASSERT_EQ(cubias_weight_make(&L[l].weight, dw.p, CUBIAS_DTYPE_F32, C, C, CUBIAS_LAYOUT_ROW_MAJOR, 0), 0);
+    ASSERT_EQ(cubias_weight_make(&L[l].weight, dw.p, CUBIAS_DTYPE_F32, C, C, CUBIAS_WEIGHT_ROW_MAJOR, 0), 0);
     L[l].preact = make(C);
     L[l].grad = nullptr;
     accumulate(L[l].preact, z, 64, C);
@@ -60,7 +60,7 @@ TEST_P(GainErrors, ReportRefusesBadInput) {
   std::vector<float> w2((size_t)(C * 24), 0.1f);
   GainBuf dw2(cuda, w2.data(), w2.size() * 4);
   cubias_gain_layer_t bad[2] = {L[0], L[1]};
-  ASSERT_EQ(cubias_weight_make(&bad[1].weight, dw2.p, CUBIAS_DTYPE_F32, C, 24, CUBIAS_LAYOUT_ROW_MAJOR, 0), 0);
+  ASSERT_EQ(cubias_weight_make(&bad[1].weight, dw2.p, CUBIAS_DTYPE_F32, C, 24, CUBIAS_WEIGHT_ROW_MAJOR, 0), 0);
   EXPECT_EQ(cubias_gain_report(h, 2, bad, nullptr, rep.data(), &sum), CUBIAS_STATUS_SHAPE_MISMATCH);
   EXPECT_TRUE(contains("fan-in mismatch"));
   // Pre-activation channels != out.
@@ -120,17 +120,17 @@ TEST_P(GainErrors, WeightEntryPointsRefuseBadInput) {
   cubias_weight_t v, keep;
   memset(&v, 0xAB, sizeof v);
   keep = v;
-  EXPECT_EQ(cubias_weight_make(&v, nullptr, CUBIAS_DTYPE_F32, 8, 8, CUBIAS_LAYOUT_ROW_MAJOR, 0), CUBIAS_STATUS_INVALID_VALUE);
-  EXPECT_EQ(cubias_weight_make(&v, dw.p, (cubias_dtype_t)9, 8, 8, CUBIAS_LAYOUT_ROW_MAJOR, 0), CUBIAS_STATUS_INVALID_VALUE);
-  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 0, 8, CUBIAS_LAYOUT_ROW_MAJOR, 0), CUBIAS_STATUS_INVALID_VALUE);
-  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 8, (cubias_layout_t)5, 0), CUBIAS_STATUS_INVALID_VALUE);
-  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 8, CUBIAS_LAYOUT_ROW_MAJOR, 7), CUBIAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cubias_weight_make(&v, nullptr, CUBIAS_DTYPE_F32, 8, 8, CUBIAS_WEIGHT_ROW_MAJOR, 0), CUBIAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cubias_weight_make(&v, dw.p, (cubias_dtype_t)9, 8, 8, CUBIAS_WEIGHT_ROW_MAJOR, 0), CUBIAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 0, 8, CUBIAS_WEIGHT_ROW_MAJOR, 0), CUBIAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 8, (cubias_weight_layout_t)5, 0), CUBIAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 8, CUBIAS_WEIGHT_ROW_MAJOR, 7), CUBIAS_STATUS_INVALID_VALUE);
   EXPECT_NE(strstr(cubias_get_last_error(nullptr), "ld = 7"), nullptr);
-  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 4, CUBIAS_LAYOUT_COL_MAJOR, 5), CUBIAS_STATUS_INVALID_VALUE);
-  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, (int64_t)1 << 40, (int64_t)1 << 40, CUBIAS_LAYOUT_ROW_MAJOR, 0), CUBIAS_STATUS_OVERFLOW);
+  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 4, CUBIAS_WEIGHT_COL_MAJOR, 5), CUBIAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, (int64_t)1 << 40, (int64_t)1 << 40, CUBIAS_WEIGHT_ROW_MAJOR, 0), CUBIAS_STATUS_OVERFLOW);
   EXPECT_EQ(memcmp(&v, &keep, sizeof v), 0);
 
-  ASSERT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 8, CUBIAS_LAYOUT_ROW_MAJOR, 0), 0);
+  ASSERT_EQ(cubias_weight_make(&v, dw.p, CUBIAS_DTYPE_F32, 8, 8, CUBIAS_WEIGHT_ROW_MAJOR, 0), 0);
   double poison = -7;
   GainBuf out(cuda, &poison, sizeof poison);
   EXPECT_EQ(cubias_weight_gain(h, 0, &v, (double *)out.p), CUBIAS_STATUS_INVALID_VALUE);

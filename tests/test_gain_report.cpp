@@ -61,7 +61,7 @@ class GainReport : public GainBackend {
     std::vector<cubias_gain_layer_t> layers((size_t)L);
     for (int l = 0; l < L; ++l) {
       EXPECT_EQ(cubias_weight_make(&layers[l].weight, dw.p, CUBIAS_DTYPE_F32, C, C,
-                                   CUBIAS_LAYOUT_ROW_MAJOR, 0), 0);
+                                   CUBIAS_WEIGHT_ROW_MAJOR, 0), 0);
       layers[l].preact = make(C, CUBIAS_ACT_RELU);
       layers[l].grad = nullptr;
       EXPECT_EQ(cubias_stats_accumulate(h, layers[l].preact, &tz), 0) << cubias_get_last_error(h);
@@ -90,7 +90,7 @@ TEST_P(GainReport, ReluHeCenteredGaussianIsOne) {
     }
   GainBuf dw(cuda, wf.data(), wf.size() * 4);
   cubias_gain_layer_t layer;
-  ASSERT_EQ(cubias_weight_make(&layer.weight, dw.p, CUBIAS_DTYPE_F32, C, C, CUBIAS_LAYOUT_ROW_MAJOR, 0), 0);
+  ASSERT_EQ(cubias_weight_make(&layer.weight, dw.p, CUBIAS_DTYPE_F32, C, C, CUBIAS_WEIGHT_ROW_MAJOR, 0), 0);
   layer.preact = make(C, CUBIAS_ACT_RELU);
   layer.grad = nullptr;
   accumulate(layer.preact, z, n, C);
@@ -233,7 +233,7 @@ TEST_P(GainReport, MeasuredGainOnMlpMatchesFp64Pass) {
         wf[col ? i * ld + o : o * in + i] = (float)net.w[l][o * in + i];
     wbufs.emplace_back(new GainBuf(cuda, wf.data(), wf.size() * 4));
     ASSERT_EQ(cubias_weight_make(&layers[l].weight, wbufs.back()->p, CUBIAS_DTYPE_F32, out, in,
-                                 col ? CUBIAS_LAYOUT_COL_MAJOR : CUBIAS_LAYOUT_ROW_MAJOR, ld), 0);
+                                 col ? CUBIAS_WEIGHT_COL_MAJOR : CUBIAS_WEIGHT_ROW_MAJOR, ld), 0);
     layers[l].preact = make(out, (cubias_activation_t)net.act[l], l == 2 ? 0.1f : 0.0f);
     layers[l].grad = make(out, CUBIAS_ACT_IDENTITY);
     std::vector<float> zf(z[l].begin(), z[l].end()), gf(g[l].begin(), g[l].end());

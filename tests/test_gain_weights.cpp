@@ -8,7 +8,7 @@ namespace {
 
 struct Layer {
   int64_t out, in;
-  cubias_layout_t layout;
+  cubias_weight_layout_t layout;
   int64_t pad;  // ld = line length + pad (pad 0: ld = 0, packed)
 };
 
@@ -23,7 +23,7 @@ std::vector<double> make_w(int64_t out, int64_t in, std::mt19937 &rng) {
 // Bytes of W stored in dtype / layout / ld, the padding filled with NaN.
 std::vector<uint8_t> store(const std::vector<double> &w, const Layer &L, cubias_dtype_t dt,
                            int64_t *ld_out) {
-  const bool row = L.layout == CUBIAS_LAYOUT_ROW_MAJOR;
+  const bool row = L.layout == CUBIAS_WEIGHT_ROW_MAJOR;
   const int64_t lines = row ? L.out : L.in, len = row ? L.in : L.out;
   const int64_t ld = len + L.pad;
   *ld_out = L.pad ? ld : 0;
@@ -81,17 +81,17 @@ class GainWeights : public GainBackend {
   }
 };
 
-const std::vector<Layer> kShapes(cubias_layout_t lay, int64_t pad) {
+const std::vector<Layer> kShapes(cubias_weight_layout_t lay, int64_t pad) {
   // 1 chunk; odd sizes; 150000 entries = 37 chunks of 4096; 1 x 1.
   return {{37, 53, lay, pad}, {300, 500, lay, pad}, {1, 1, lay, pad}, {64, 4097, lay, pad}};
 }
 
 TEST_P(GainWeights, AllDtypesBothMajorsMatchReference) {
   const cubias_dtype_t dts[] = {CUBIAS_DTYPE_F32, CUBIAS_DTYPE_F16, CUBIAS_DTYPE_BF16};
-  const cubias_layout_t lays[] = {CUBIAS_LAYOUT_ROW_MAJOR, CUBIAS_LAYOUT_COL_MAJOR};
+  const cubias_weight_layout_t lays[] = {CUBIAS_WEIGHT_ROW_MAJOR, CUBIAS_WEIGHT_COL_MAJOR};
   uint32_t seed = 11;
   for (cubias_dtype_t dt : dts)
-    for (cubias_layout_t lay : lays)
+    for (cubias_weight_layout_t lay : lays)
       for (int64_t pad : {0, 7}) {
         std::vector<double> ref;
         std::vector<double> got = run(kShapes(lay, pad), dt, &ref, seed++);
@@ -108,9 +108,9 @@ TEST_P(GainWeights, DeterministicAndLayoutInvariant) {
   // The same W in both majors gives fan_in*E[W^2] to rounding; the same call twice
   // gives the same bits.
   std::vector<double> r1, r2, r3;
-  std::vector<double> a = run(kShapes(CUBIAS_LAYOUT_ROW_MAJOR, 0), CUBIAS_DTYPE_F32, &r1, 5);
-  std::vector<double> b = run(kShapes(CUBIAS_LAYOUT_ROW_MAJOR, 0), CUBIAS_DTYPE_F32, &r2, 5);
-  std::vector<double> c = run(kShapes(CUBIAS_LAYOUT_COL_MAJOR, 3), CUBIAS_DTYPE_F32, &r3, 5);
+  std::vector<double> a = run(kShapes(CUBIAS_WEIGHT_ROW_MAJOR, 0), CUBIAS_DTYPE_F32, &r1, 5);
+  std::vector<double> b = run(kShapes(CUBIAS_WEIGHT_ROW_MAJOR, 0), CUBIAS_DTYPE_F32, &r2, 5);
+  std::vector<double> c = run(kShapes(CUBIAS_WEIGHT_COL_MAJOR, 3), CUBIAS_DTYPE_F32, &r3, 5);
   for (size_t l = 0; l < a.size(); ++l) {
     EXPECT_EQ(memcmp(&a[l], &b[l], sizeof(double)), 0) << l;
     EXPECT_NEAR(a[l], c[l], 1e-6 * fabs(r1[l])) << l;
@@ -125,7 +125,7 @@ TEST_P(GainWeights, HeInitialisedIsTwo) {
   for (auto &v : w) v = (rng() & 1) ? 0.125f : -0.125f;
   GainBuf d(cuda, w.data(), w.size() * 4);
   cubias_weight_t v;
-  ASSERT_EQ(cubias_weight_make(&v, d.p, CUBIAS_DTYPE_F32, out, in, CUBIAS_LAYOUT_ROW_MAJOR, 0), 0);
+  ASSERT_EQ(cubias_weight_make(&v, d.p, CUBIAS_DTYPE_F32, out, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), 0);
   double poison = NAN, got;
   GainBuf o(cuda, &poison, sizeof poison);
   ASSERT_EQ(cubias_weight_gain(h, 1, &v, (double *)o.p), CUBIAS_STATUS_SUCCESS);
@@ -142,7 +142,7 @@ TEST(GainWeightsParity, CudaEqualsCpuBitForBit) {
   ASSERT_EQ(cubias_create(&hg, CUBIAS_BACKEND_CUDA), 0);
   std::mt19937 rng(9);
   for (cubias_dtype_t dt : {CUBIAS_DTYPE_F32, CUBIAS_DTYPE_F16, CUBIAS_DTYPE_BF16}) {
-    Layer L{700, 900, CUBIAS_LAYOUT_COL_MAJOR, 5};
+    Layer L{700, 900, CUBIAS_WEIGHT_COL_MAJOR, 5};
     std::normal_distribution<double> nd(0, 0.05);
     std::vector<double> w((size_t)(L.out * L.in));
     for (auto &x : w) x = nd(rng);

@@ -1,0 +1,59 @@
+// Weight views: construction and the checks every entry point that takes one shares.
+#include <stdio.h>
+
+#include "internal.h"
+
+int64_t cubias_weight_ld(const cubias_weight_t *w) {
+  if (w->ld) return w->ld;
+  return w->layout == CUBIAS_WEIGHT_COL_MAJOR ? w->out : w->in;
+}
+
+cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w, const char *who,
+                                    const char *where, int check_data) {
+  if (!w) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s is NULL", where, who);
+  if (cubias_dtype_size(w->dtype) == 0)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown dtype %d", where, who,
+                       (int)w->dtype);
+  if (w->out < 1 || w->in < 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: %s: out = %lld and in = %lld must both be >= 1", where, who,
+                       (long long)w->out, (long long)w->in);
+  if (w->layout != CUBIAS_WEIGHT_ROW_MAJOR && w->layout != CUBIAS_WEIGHT_COL_MAJOR)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown layout %d", where, who,
+                       (int)w->layout);
+  const int row = w->layout == CUBIAS_WEIGHT_ROW_MAJOR;
+  const int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
+  if (w->ld != 0 && w->ld < len)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: %s: ld = %lld is below the %s length %lld (0 means packed)", where,
+                       who, (long long)w->ld, row ? "row" : "column", (long long)len);
+  int64_t n, ext, bytes;
+  if (!cubias_mul_ok(w->out, w->in, &n) || !cubias_mul_ok(lines - 1, cubias_weight_ld(w), &ext) ||
+      __builtin_add_overflow(ext, len, &ext) ||
+      !cubias_mul_ok(ext, (int64_t)cubias_dtype_size(w->dtype), &bytes))
+    return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: %s: the extent does not fit in int64",
+                       where, who);
+  if (!check_data) return CUBIAS_STATUS_SUCCESS;
+  char what[64];
+  snprintf(what, sizeof what, "%s data", who);
+  return cubias_check_backend_ptr(h, w->data, what, where);
+}
+
+extern "C" cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,
+                                              cubias_dtype_t dtype, int64_t out, int64_t in,
+                                              cubias_weight_layout_t layout, int64_t ld) {
+  const char *where = "cubias_weight_make";
+  if (!w) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: view is NULL", where);
+  if (!d_data) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: data is NULL", where);
+  cubias_weight_t v;
+  v.data = const_cast<void *>(d_data);  // only cubias_normalize_from_preact writes through it
+  v.dtype = dtype;
+  v.out = out;
+  v.in = in;
+  v.layout = layout;
+  v.ld = ld;
+  cubias_status_t st = cubias_check_weight(nullptr, &v, "weight", where, 0);
+  if (st) return st;
+  *w = v;
+  return CUBIAS_STATUS_SUCCESS;
+}
