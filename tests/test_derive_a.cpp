@@ -259,6 +259,38 @@ TEST_P(DeriveA, CenterFromInputRecurrentTND) {
   cubias_stats_destroy(s);
 }
 
+// W larger than one cuBLAS row block of the CUDA path (4M doubles): two blocks.
+TEST_P(DeriveA, CenterFromInputSpansRowBlocks) {
+  MAKE_ENV(env);
+  std::mt19937_64 g(13);
+  const int64_t N = 64, in = 1100, out = 4000;
+  std::vector<double> mu(in), sd(in, 1.0);
+  for (int64_t i = 0; i < in; ++i) mu[i] = 0.001 * (i % 97) - 0.05;
+  std::vector<float> x = normal_data(g, N, in, 1, mu, sd);
+  cubias_stats_t s = env.stats_of(x, N, in, 1);
+  ASSERT_NE(s, nullptr);
+  auto m = dref::moments(x, N, in, 1);
+  std::vector<double> mux(in);
+  for (int64_t i = 0; i < in; ++i) mux[i] = m[i].mean;
+  for (int col = 0; col < 2; ++col) {
+    Weight W = make_weight(g, out, in, 2, col, 0);
+    W.w.data = env.upload(W.stored.data(), W.stored.size());
+    std::vector<uint8_t> poison(out * dsize(bdt()), 0xFF);
+    void *b = env.upload(poison.data(), poison.size());
+    ASSERT_EQ(cubias_center_from_input(env.h, s, &W.w, nullptr, b, (cubias_dtype_t)bdt()), 0)
+        << cubias_get_last_error(env.h);
+    std::vector<double> want = dref::t_minus_Wv(W.dense, out, in, mux, 0.0);
+    std::vector<double> got = decode_all(env.bytes(b, poison.size()), bdt());
+    for (int64_t j = 0; j < out; ++j) {
+      double atol = 0;
+      for (int64_t i = 0; i < in; ++i) atol += 5e-9 * fabs(W.dense[j * in + i]) * (fabs(mu[i]) + 3);
+      expect_close(got[j], want[j], bdt(), atol, "b[" + std::to_string(j) + "]");
+      if (HasFailure()) return;
+    }
+  }
+  cubias_stats_destroy(s);
+}
+
 // ---- rule 2 -------------------------------------------------------------------
 
 TEST_P(DeriveA, CenterFromPreactInPlace) {
@@ -447,7 +479,8 @@ TEST_P(DeriveA, PostactShiftMeasuredAndGaussian) {
     for (int src = 0; src < 2; ++src) {
       Weight W = make_weight(g, out, C, src, src == 1, 0);
       W.w.data = env.upload(W.stored.data(), W.stored.size());
-      void *b = env.alloc(out * dsize(bdt()));
+      std::vector<uint8_t> poison(out * dsize(bdt()), 0xFF);
+      void *b = env.upload(poison.data(), poison.size());
       double *rep = (double *)env.alloc(4 * C * 8);
       std::vector<double> nanv(4 * C, NAN);
       env.put(rep, nanv.data(), nanv.size() * 8);
