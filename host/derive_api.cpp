@@ -1,19 +1,39 @@
 // Entry points of the bias derivations I: every argument is checked here,
 // before anything is launched or written; then the backend runs.
 #include <math.h>
+#include <string.h>
 
 #include "../kernels/derive_math.h"
 #include "derive_ops.h"
 
 namespace {
 
+// Enums as the ints the caller stored: cubias_enum_int (host/internal.h).
+template <class E>
+int as_int(const E &e) {
+  return cubias_enum_int(e);
+}
+
+bool dtype_ok(int dt) { return dt >= 0 && dt <= 2; }
+
 bool is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
+
+// The CPU backend allocates its scratch (std::vector) before it writes anything.
+template <class Fn>
+cubias_status_t cpu_guard(cubias_handle_t h, const char *where, Fn &&fn) {
+  try {
+    return fn();
+  } catch (...) {
+    return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
+  }
+}
 bool is_finite_d(double v) { return v == v && v - v == 0.0; }
 constexpr int64_t kMaxDim = ((int64_t)1 << 31) - 1;  // cuBLAS sizes are int
 
-cubias_status_t check_dtype(cubias_handle_t h, cubias_dtype_t dt, const char *what,
+cubias_status_t check_dtype(cubias_handle_t h, const cubias_dtype_t &dt_, const char *what,
                             const char *where) {
-  if (cubias_dtype_size(dt) == 0)
+  const int dt = as_int(dt_);
+  if (!dtype_ok(dt))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown %s dtype %d", where, what,
                        (int)dt);
   return CUBIAS_STATUS_SUCCESS;
@@ -28,7 +48,8 @@ cubias_status_t check_target(cubias_handle_t h, const double *h_target, double *
   return CUBIAS_STATUS_SUCCESS;
 }
 
-cubias_status_t check_bias(cubias_handle_t h, void *d_bias, cubias_dtype_t dt, const char *where) {
+cubias_status_t check_bias(cubias_handle_t h, void *d_bias, const cubias_dtype_t &dt,
+                           const char *where) {
   cubias_status_t st = check_dtype(h, dt, "bias", where);
   if (st) return st;
   return cubias_check_backend_ptr(h, d_bias, "bias", where);
@@ -53,8 +74,8 @@ cubias_status_t check_tensors(cubias_handle_t h, cubias_stats_t s, const cubias_
                               int64_t nz, const char *where) {
   if (!z) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: the tensor list is NULL", where);
   if (nz < 1 || nz > (1 << 20))
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: n_tensors is %lld; must be in [1, 2^20]",
-                       where, (long long)nz);
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: n_tensors is %lld; must be in [1, 2^20]", where, (long long)nz);
   for (int64_t k = 0; k < nz; ++k) {
     cubias_status_t st = cubias_check_tensor(h, &z[k], where);
     if (st) return st;
@@ -85,8 +106,10 @@ extern "C" cubias_status_t cubias_center_from_input(cubias_handle_t h, cubias_st
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   return is_cuda(h) ? cubias_cuda_derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t, d_bias,
                                               (int)bias_dtype, nullptr)
-                    : cubias_cpu_derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t, d_bias,
-                                             (int)bias_dtype, nullptr);
+                    : cpu_guard(h, where, [&] {
+                        return cubias_cpu_derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t,
+                                                      d_bias, (int)bias_dtype, nullptr);
+                      });
 }
 
 extern "C" cubias_status_t cubias_center_from_preact(cubias_handle_t h, cubias_stats_t z_stats,
@@ -98,8 +121,11 @@ extern "C" cubias_status_t cubias_center_from_preact(cubias_handle_t h, cubias_s
   double t;
   if ((st = check_target(h, h_target, &t, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
-  return is_cuda(h) ? cubias_cuda_derive_center_preact(h, z_stats, t, d_bias, (int)bias_dtype)
-                    : cubias_cpu_derive_center_preact(h, z_stats, t, d_bias, (int)bias_dtype);
+  return is_cuda(h)
+             ? cubias_cuda_derive_center_preact(h, z_stats, t, d_bias, (int)bias_dtype)
+             : cpu_guard(h, where, [&] {
+                 return cubias_cpu_derive_center_preact(h, z_stats, t, d_bias, (int)bias_dtype);
+               });
 }
 
 extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubias_stats_t z_stats,
@@ -111,10 +137,11 @@ extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubia
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
   if (!is_finite_d(s) || !(s > 0.0))
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: the scale s must be finite and > 0 (got %g)",
-                       where, s);
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: the scale s must be finite and > 0 (got %g)", where, s);
   if (!is_finite_d(t))
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: the target t is not finite (%g)", where, t);
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: the target t is not finite (%g)", where,
+                       t);
   if ((st = check_weight(h, W, where))) return st;
   if (W->out != z_stats->channels)
     return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
@@ -122,10 +149,12 @@ extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubia
                        where, (long long)W->out, (long long)z_stats->channels);
   if (d_bias && (st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_skipped, "skipped", where))) return st;
-  return is_cuda(h) ? cubias_cuda_derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype,
-                                                   d_skipped)
-                    : cubias_cpu_derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype,
-                                                  d_skipped);
+  return is_cuda(h)
+             ? cubias_cuda_derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype, d_skipped)
+             : cpu_guard(h, where, [&] {
+                 return cubias_cpu_derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype,
+                                                    d_skipped);
+               });
 }
 
 extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_t z_stats,
@@ -136,15 +165,17 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
   const char *where = "cubias_postact_shift";
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  if (source != CUBIAS_POSTACT_MEASURED && source != CUBIAS_POSTACT_GAUSSIAN)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown source %d", where, (int)source);
+  const int src = as_int(source);
+  if (src != CUBIAS_POSTACT_MEASURED && src != CUBIAS_POSTACT_GAUSSIAN)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown source %d", where, src);
   double a;
   const bool closed = cubias_derive_gauss_slope(z_stats->act, z_stats->slope, &a);
   if (!closed && (source == CUBIAS_POSTACT_GAUSSIAN || d_report))
-    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
-                       "%s: the statistics' activation %d has no Gaussian closed form here "
-                       "(identity, ReLU, leaky ReLU): use CUBIAS_POSTACT_MEASURED and d_report = NULL",
-                       where, z_stats->act);
+    return cubias_fail(
+        h, CUBIAS_STATUS_NOT_SUPPORTED,
+        "%s: the statistics' activation %d has no Gaussian closed form here "
+        "(identity, ReLU, leaky ReLU): use CUBIAS_POSTACT_MEASURED and d_report = NULL",
+        where, z_stats->act);
   if ((st = check_weight(h, W_next, where))) return st;
   if (W_next->in != z_stats->channels)
     return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
@@ -158,8 +189,10 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
                                                      : CUBIAS_DERIVE_VEC_PHI_GAUSSIAN;
   return is_cuda(h) ? cubias_cuda_derive_gemv(h, z_stats, kind, W_next, t, d_bias_next,
                                               (int)bias_dtype, d_report)
-                    : cubias_cpu_derive_gemv(h, z_stats, kind, W_next, t, d_bias_next,
-                                             (int)bias_dtype, d_report);
+                    : cpu_guard(h, where, [&] {
+                        return cubias_cpu_derive_gemv(h, z_stats, kind, W_next, t, d_bias_next,
+                                                      (int)bias_dtype, d_report);
+                      });
 }
 
 extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, double act_param,
@@ -167,15 +200,17 @@ extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, 
                                                        double *h_var, double *h_dead) {
   const char *where = "cubias_gaussian_act_moments";
   double a;
-  if (!cubias_derive_gauss_slope((int)act, (float)act_param, &a))
+  const int ai = as_int(act);
+  if (!cubias_derive_gauss_slope(ai, 0.0f, &a))
     return cubias_fail(nullptr, CUBIAS_STATUS_NOT_SUPPORTED,
                        "%s: activation %d has no closed form here (identity, ReLU, leaky ReLU)",
-                       where, (int)act);
-  if (act == CUBIAS_ACT_LEAKY_RELU) a = act_param;
+                       where, ai);
+  if (ai == CUBIAS_ACT_LEAKY_RELU) a = act_param;
   if (!is_finite_d(a) || !is_finite_d(mu) || !is_finite_d(sigma) || sigma < 0.0)
-    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
-                       "%s: mu, sigma and the slope must be finite, sigma >= 0 (mu=%g sigma=%g a=%g)",
-                       where, mu, sigma, a);
+    return cubias_fail(
+        nullptr, CUBIAS_STATUS_INVALID_VALUE,
+        "%s: mu, sigma and the slope must be finite, sigma >= 0 (mu=%g sigma=%g a=%g)", where, mu,
+        sigma, a);
   double m, v, d;
   cubias_derive_gauss_leaky(a, mu, sigma, &m, &v, &d);
   if (h_mean) *h_mean = m;
@@ -185,23 +220,26 @@ extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, 
 }
 
 extern "C" cubias_status_t cubias_symmetric_shift(cubias_handle_t h, cubias_activation_t act,
-                                                  cubias_stats_t z_stats,
-                                                  const cubias_tensor_t *z, int64_t n_tensors,
-                                                  void *d_bias, cubias_dtype_t bias_dtype,
-                                                  double *d_report) {
+                                                  cubias_stats_t z_stats, const cubias_tensor_t *z,
+                                                  int64_t n_tensors, void *d_bias,
+                                                  cubias_dtype_t bias_dtype, double *d_report) {
   const char *where = "cubias_symmetric_shift";
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  if (act != CUBIAS_ACT_TANH && act != CUBIAS_ACT_SIGMOID)
+  const int ai = as_int(act);
+  if (ai != CUBIAS_ACT_TANH && ai != CUBIAS_ACT_SIGMOID)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
-                       "%s: activation %d is not a symmetric one (tanh or sigmoid)", where, (int)act);
+                       "%s: activation %d is not a symmetric one (tanh or sigmoid)", where,
+                       ai);
   if ((st = check_tensors(h, z_stats, z, n_tensors, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_report, "report", where))) return st;
   return is_cuda(h) ? cubias_cuda_derive_symmetric(h, (int)act, z_stats, z, n_tensors, d_bias,
                                                    (int)bias_dtype, d_report)
-                    : cubias_cpu_derive_symmetric(h, (int)act, z_stats, z, n_tensors, d_bias,
-                                                  (int)bias_dtype, d_report);
+                    : cpu_guard(h, where, [&] {
+                        return cubias_cpu_derive_symmetric(h, (int)act, z_stats, z, n_tensors,
+                                                           d_bias, (int)bias_dtype, d_report);
+                      });
 }
 
 extern "C" cubias_status_t cubias_revive_constant(cubias_handle_t h, cubias_stats_t z_stats,
@@ -218,8 +256,10 @@ extern "C" cubias_status_t cubias_revive_constant(cubias_handle_t h, cubias_stat
   if ((st = check_optional(h, d_dead, "dead", where))) return st;
   return is_cuda(h) ? cubias_cuda_derive_revive_constant(h, z_stats, value, all_channels != 0,
                                                          d_bias, (int)bias_dtype, d_dead)
-                    : cubias_cpu_derive_revive_constant(h, z_stats, value, all_channels != 0,
-                                                        d_bias, (int)bias_dtype, d_dead);
+                    : cpu_guard(h, where, [&] {
+                        return cubias_cpu_derive_revive_constant(
+                            h, z_stats, value, all_channels != 0, d_bias, (int)bias_dtype, d_dead);
+                      });
 }
 
 extern "C" cubias_status_t cubias_revive_quantile(cubias_handle_t h, cubias_stats_t z_stats,
@@ -238,8 +278,11 @@ extern "C" cubias_status_t cubias_revive_quantile(cubias_handle_t h, cubias_stat
   if ((st = check_tensors(h, z_stats, z, n_tensors, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_dead, "dead", where))) return st;
-  return is_cuda(h) ? cubias_cuda_derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin,
-                                                         d_bias, (int)bias_dtype, d_dead)
-                    : cubias_cpu_derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin,
-                                                        d_bias, (int)bias_dtype, d_dead);
+  return is_cuda(h)
+             ? cubias_cuda_derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin, d_bias,
+                                                  (int)bias_dtype, d_dead)
+             : cpu_guard(h, where, [&] {
+                 return cubias_cpu_derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin,
+                                                          d_bias, (int)bias_dtype, d_dead);
+               });
 }

@@ -54,6 +54,19 @@ cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w,
 /* The leading dimension in use (ld, or the packed line length when ld = 0). */
 int64_t cubias_weight_ld(const cubias_weight_t *w);
 
+#ifdef __cplusplus
+#include <string.h>
+/* An enum read as the int the caller stored (any value, without loading an
+ * out-of-range enum, which UBSan rightly flags in C++). */
+template <class E>
+inline int cubias_enum_int(const E &e) {
+  static_assert(sizeof(E) == sizeof(int), "enum size");
+  int v;
+  memcpy(&v, &e, sizeof v);
+  return v;
+}
+#endif
+
 /* Bytes of one element of dtype, 0 when the dtype is unknown. */
 size_t cubias_dtype_size(cubias_dtype_t dt);
 /* a*b into *out, false on int64 overflow or negative operands. */

@@ -11,16 +11,18 @@ int64_t cubias_weight_ld(const cubias_weight_t *w) {
 cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w, const char *who,
                                     const char *where, int check_data) {
   if (!w) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s is NULL", where, who);
-  if (cubias_dtype_size(w->dtype) == 0)
+  // The caller's enums are read as ints: an out-of-range value is refused, not loaded as an enum.
+  const int dtype = cubias_enum_int(w->dtype), layout = cubias_enum_int(w->layout);
+  if (dtype < CUBIAS_DTYPE_F32 || dtype > CUBIAS_DTYPE_BF16)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown dtype %d", where, who,
-                       (int)w->dtype);
+                       dtype);
   if (w->out < 1 || w->in < 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: %s: out = %lld and in = %lld must both be >= 1", where, who,
                        (long long)w->out, (long long)w->in);
-  if (w->layout != CUBIAS_WEIGHT_ROW_MAJOR && w->layout != CUBIAS_WEIGHT_COL_MAJOR)
+  if (layout != CUBIAS_WEIGHT_ROW_MAJOR && layout != CUBIAS_WEIGHT_COL_MAJOR)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown layout %d", where, who,
-                       (int)w->layout);
+                       layout);
   const int row = w->layout == CUBIAS_WEIGHT_ROW_MAJOR;
   const int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
   if (w->ld != 0 && w->ld < len)

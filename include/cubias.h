@@ -421,11 +421,12 @@ CUBIAS_API cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, 
  * 0, so the unit passes the most gradient when its pre-activation sits on the
  * peak; for centred symmetric data that is delta = 0, and this computes it
  * instead of assuming it. Method: the optimum lies in [-max z, -min z] (from
- * z_stats); CUBIAS_SYM_PASSES passes over the data, each evaluating phi' in
- * double at CUBIAS_SYM_K = 17 candidates per channel around the best so far
- * and shrinking the bracket 8-fold: delta is within (max - min) / 2 * 8^-8
- * (~3e-8 of the range) of a maximiser of E[phi'(z + delta)] (the global one
- * when that function is unimodal in delta, e.g. for unimodal data).
+ * z_stats); 8 passes over the data, each evaluating phi' in double at 17
+ * candidates per channel around the best so far and shrinking the bracket
+ * 8-fold: delta is within (max - min) / 2 * 8^-8 (~3e-8 of the range) of a
+ * maximiser of E[phi'(z + delta)] (the global one when that function is
+ * unimodal in delta, e.g. for unimodal data). The mean is over the finite
+ * entries of the tensors handed in.
  * act: CUBIAS_ACT_TANH or CUBIAS_ACT_SIGMOID. d_report (double, backend, 2 * C,
  * may be NULL): [0, C) E[phi'(z + delta)] at the optimum, [C, 2C) delta.
  * Channels with no data are untouched and reported as NaN. */
