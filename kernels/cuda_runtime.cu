@@ -2,8 +2,8 @@
 #include <cuda_runtime.h>
 
 #include "../host/internal.h"
+#include "cuda_util.cuh"
 
-static cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
 
 int cubias_cuda_build_enabled(void) { return 1; }
 

@@ -9,6 +9,7 @@
 
 #include "../host/derive_ops.h"
 #include "derive_math.h"
+#include "cuda_util.cuh"
 
 namespace {
 
@@ -16,26 +17,9 @@ constexpr int kBlock = 256;
 // Doubles of W converted per cuBLAS call (32 MB of workspace at most, or one row).
 constexpr int64_t kGemvBlockDoubles = (int64_t)1 << 22;
 
-cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
 
-unsigned grid_for(int64_t n) {
-  int64_t g = (n + kBlock - 1) / kBlock;
-  return (unsigned)(g < 4096 ? (g < 1 ? 1 : g) : 4096);
-}
 
-cubias_status_t launched(cubias_handle_t h, const char *what) {
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s: kernel launch failed: %s", what,
-                       cudaGetErrorString(e));
-  return CUBIAS_STATUS_SUCCESS;
-}
 
-cubias_status_t cuda_ok(cubias_handle_t h, cudaError_t e, const char *what) {
-  if (e == cudaSuccess) return CUBIAS_STATUS_SUCCESS;
-  cudaGetLastError();
-  return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s failed: %s", what, cudaGetErrorString(e));
-}
 
 #define GRID_STRIDE(i, n)                                                           \
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);         \

@@ -5,6 +5,7 @@
 
 #include "../host/internal.h"
 #include "gain_math.h"
+#include "cuda_util.cuh"
 
 namespace {
 
@@ -52,20 +53,13 @@ __global__ void __launch_bounds__(kLanes)
   }
 }
 
-cubias_status_t launched(cubias_handle_t h, const char *what) {
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s: kernel launch failed: %s", what,
-                       cudaGetErrorString(e));
-  return CUBIAS_STATUS_SUCCESS;
-}
 
 }  // namespace
 
 cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t *w,
                                         double *partials, double *out) {
   const cubias_wplan_t p = cubias_wplan_of(w);
-  cudaStream_t st = (cudaStream_t)h->stream;
+  cudaStream_t st = stream_of(h);
   weight_chunks_kernel<<<(unsigned)p.nchunks, kLanes, 0, st>>>(w->data, (int)w->dtype, p, partials);
   cubias_status_t r = launched(h, "cubias_weight_gain");
   if (r) return r;
@@ -76,6 +70,6 @@ cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t
 cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *count, const double *mean,
                                       const double *var, const double *dphi, int64_t C,
                                       double *out) {
-  pool_kernel<<<1, kLanes, 0, (cudaStream_t)h->stream>>>(count, mean, var, dphi, C, out);
+  pool_kernel<<<1, kLanes, 0, stream_of(h)>>>(count, mean, var, dphi, C, out);
   return launched(h, "cubias_gain_report (pool)");
 }

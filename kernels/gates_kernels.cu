@@ -6,6 +6,7 @@
 
 #include "../host/internal.h"
 #include "derive2_math.h"
+#include "cuda_util.cuh"
 
 namespace {
 
@@ -40,10 +41,6 @@ cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_d2_seg_t
   int64_t gx = (H + 255) / 256;
   if (gx > 1024) gx = 1024;
   dim3 grid((unsigned)gx, (unsigned)nseg);
-  gates_kernel<<<grid, 256, 0, (cudaStream_t)h->stream>>>(t, H, *p, dtype);
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cubias gate kernel launch failed: %s",
-                       cudaGetErrorString(e));
-  return CUBIAS_STATUS_SUCCESS;
+  gates_kernel<<<grid, 256, 0, stream_of(h)>>>(t, H, *p, dtype);
+  return launched(h, "cubias gate kernel");
 }

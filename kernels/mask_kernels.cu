@@ -3,6 +3,7 @@
 
 #include "../host/internal.h"
 #include "derive2_math.h"
+#include "cuda_util.cuh"
 
 namespace {
 
@@ -30,13 +31,9 @@ cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int flags, const int32
   if (gx > 64) gx = 64;
   int64_t gy = rows < 65535 ? rows : 65535;
   dim3 grid((unsigned)gx, (unsigned)gy);
-  mask_kernel<<<grid, 256, 0, (cudaStream_t)h->stream>>>(flags, d_lengths, rows, tq, tk,
+  mask_kernel<<<grid, 256, 0, stream_of(h)>>>(flags, d_lengths, rows, tq, tk,
                                                           causal_offset, empty_row,
                                                           cubias_d2_mask_value(dtype), d_mask,
                                                           dtype);
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cubias mask kernel launch failed: %s",
-                       cudaGetErrorString(e));
-  return CUBIAS_STATUS_SUCCESS;
+  return launched(h, "cubias mask kernel");
 }

@@ -5,6 +5,7 @@
 
 #include "../host/internal.h"
 #include "derive2_math.h"
+#include "cuda_util.cuh"
 
 namespace {
 
@@ -12,20 +13,8 @@ constexpr int kBlock = 256;
 // Label histograms privatised in shared memory up to this many bins (16 KiB).
 constexpr int64_t kSharedBins = 2048;
 
-cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
 
-cubias_status_t launched(cubias_handle_t h, const char *what) {
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s launch failed: %s", what,
-                       cudaGetErrorString(e));
-  return CUBIAS_STATUS_SUCCESS;
-}
 
-unsigned grid_for(int64_t n, int64_t cap = 4096) {
-  int64_t g = (n + kBlock - 1) / kBlock;
-  return (unsigned)(g < 1 ? 1 : g > cap ? cap : g);
-}
 
 __global__ void fill_kernel(void *out, int dtype, int64_t n, float v) {
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;

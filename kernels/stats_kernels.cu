@@ -9,6 +9,7 @@
 
 #include "../host/internal.h"
 #include "dispatch.h"
+#include "cuda_util.cuh"
 
 namespace {
 
@@ -226,20 +227,8 @@ __global__ void write_header_kernel(cubias_export_header_t hdr, cubias_export_he
   if (threadIdx.x == 0 && blockIdx.x == 0) *out = hdr;
 }
 
-cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
 
-unsigned grid_for(int64_t n) {
-  int64_t g = (n + kBlock - 1) / kBlock;
-  return (unsigned)(g < 4096 ? (g < 1 ? 1 : g) : 4096);
-}
 
-cubias_status_t launched(cubias_handle_t h, const char *what) {
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s: kernel launch failed: %s", what,
-                       cudaGetErrorString(e));
-  return CUBIAS_STATUS_SUCCESS;
-}
 
 // Widest vector for a dtype and activation class: 16-byte loads, or 8-byte
 // ones for the smooth activations on 16-bit data (fewer live registers).
