@@ -126,15 +126,7 @@ cubias_status_t cubias_cpu_derive_symmetric(cubias_handle_t h, int act, cubias_s
     }
   }
   for (int64_t c = 0; c < C; ++c) {
-    const bool ok = hw[c] >= 0.0;
-    if (ok) {
-      double b = (double)cubias_load_as(bias, bdt, c);
-      cubias_store_as(bias, bdt, c, (float)(b + ctr[c]));
-    }
-    if (report) {
-      report[c] = ok ? best[c] : NAN;
-      report[C + c] = ok ? ctr[c] : NAN;
-    }
+    cubias_derive_sym_finish(C, c, ctr.data(), hw.data(), best.data(), bias, bdt, report);
   }
   return CUBIAS_STATUS_SUCCESS;
 }

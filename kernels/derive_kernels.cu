@@ -189,15 +189,7 @@ __global__ void sym_select_kernel(const double *acc, int64_t C, double *ctr, dou
 __global__ void sym_finish_kernel(int64_t C, const double *ctr, const double *hw,
                                   const double *best, void *bias, int bdt, double *report) {
   GRID_STRIDE(c, C) {
-    const bool ok = hw[c] >= 0.0;
-    if (ok) {
-      double b = (double)cubias_load_as(bias, bdt, c);
-      cubias_store_as(bias, bdt, c, (float)(b + ctr[c]));
-    }
-    if (report) {
-      report[c] = ok ? best[c] : NAN;
-      report[C + c] = ok ? ctr[c] : NAN;
-    }
+    cubias_derive_sym_finish(C, c, ctr, hw, best, bias, bdt, report);
   }
 }
 

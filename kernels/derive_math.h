@@ -95,6 +95,21 @@ CUBIAS_HD void cubias_derive_sym_select(const double *sums, double n, double *c,
   *best = sums[kb] / n;
 }
 
+/* After the last pass: channel c's bias moves by the centre found (channels
+ * without data, hw < 0, stay untouched) and the report gets E[phi'] and delta. */
+CUBIAS_HD void cubias_derive_sym_finish(int64_t C, int64_t c, const double *ctr, const double *hw,
+                                        const double *best, void *bias, int bdt, double *report) {
+  const bool ok = hw[c] >= 0.0;
+  if (ok) {
+    double b = (double)cubias_load_as(bias, bdt, c);
+    cubias_store_as(bias, bdt, c, (float)(b + ctr[c]));
+  }
+  if (report) {
+    report[c] = ok ? best[c] : NAN;
+    report[C + c] = ok ? ctr[c] : NAN;
+  }
+}
+
 /* ---- rule 9: exact per-channel quantile by radix select ------------------- */
 
 /* An order-preserving key of a float: key(a) < key(b) iff a < b (-0 < +0). */
