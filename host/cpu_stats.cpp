@@ -130,36 +130,40 @@ __attribute__((always_inline)) inline VF load_lanes(const typename DT::storage *
 // A tile with no NaN/Inf (the common case) takes the step without the selects.
 // Each variant's loops are separate functions so that their accumulators get
 // registers of their own.
+// One pass: the all-finite step (no selects), watching for NaN/Inf as it goes;
+// a run that met one is recomputed from the saved lanes with the general step.
+// Each step variant is a function of its own so its accumulators get registers.
 #define CUBIAS_DEFINE_RUN16(NAME, ATTR)                                                        \
   template <class DT, int CLASS, bool FINITE>                                                  \
-  ATTR __attribute__((noinline)) void NAME##_steps(const typename DT::storage *src,            \
+  ATTR __attribute__((noinline)) bool NAME##_steps(const typename DT::storage *src,            \
                                                    int64_t stride, int rows, Lanes &L, int k0, \
                                                    float slope) {                              \
     const VF p = load16<VF>(L.p + k0);                                                         \
     VF s1 = load16<VF>(L.s1 + k0), s2 = load16<VF>(L.s2 + k0), f1 = load16<VF>(L.f1 + k0);     \
     VF f2 = load16<VF>(L.f2 + k0), g2 = load16<VF>(L.g2 + k0);                                 \
     VF mn = load16<VF>(L.mn + k0), mx = load16<VF>(L.mx + k0);                                 \
-    VI n = load16<VI>(L.n + k0), pos = load16<VI>(L.pos + k0);                                 \
-    for (int r = 0; r < rows; ++r)                                                             \
-      cubias_elem<CLASS, FINITE>(load_lanes<DT>(src + r * stride), p, 0, slope, s1, s2, f1, f2, \
-                                 g2, mn, mx, n, pos);                                          \
+    VI n = load16<VI>(L.n + k0), pos = load16<VI>(L.pos + k0), bad = VI{};                     \
+    for (int r = 0; r < rows; ++r) {                                                           \
+      const VF x = load_lanes<DT>(src + r * stride);                                           \
+      if (FINITE) bad |= (cubias_abs_lane(x) <= FLT_MAX) == 0;                                 \
+      cubias_elem<CLASS, FINITE>(x, p, 0, slope, s1, s2, f1, f2, g2, mn, mx, n, pos);          \
+    }                                                                                          \
+    if (FINITE) {                                                                              \
+      int any = 0;                                                                             \
+      for (int k = 0; k < kVec; ++k) any |= bad[k];                                            \
+      if (any) return false; /* nothing stored: the caller reruns the general step */          \
+    }                                                                                          \
     memcpy(L.s1 + k0, &s1, sizeof s1), memcpy(L.s2 + k0, &s2, sizeof s2);                      \
     memcpy(L.f1 + k0, &f1, sizeof f1), memcpy(L.f2 + k0, &f2, sizeof f2);                      \
     memcpy(L.mn + k0, &mn, sizeof mn), memcpy(L.mx + k0, &mx, sizeof mx);                      \
     memcpy(L.n + k0, &n, sizeof n), memcpy(L.pos + k0, &pos, sizeof pos);                      \
+    return true;                                                                               \
   }                                                                                            \
   template <class DT, int CLASS>                                                               \
   ATTR void NAME(const typename DT::storage *src, int64_t stride, int rows, Lanes &L, int k0,  \
                  float slope) {                                                                \
-    VI bad = VI{};                                                                             \
-    for (int r = 0; r < rows; ++r)                                                             \
-      bad |= (cubias_abs_lane(load_lanes<DT>(src + r * stride)) <= FLT_MAX) == 0;              \
-    int any_bad = 0;                                                                           \
-    for (int k = 0; k < kVec; ++k) any_bad |= bad[k];                                          \
-    if (any_bad)                                                                               \
+    if (!NAME##_steps<DT, CLASS, true>(src, stride, rows, L, k0, slope))                       \
       NAME##_steps<DT, CLASS, false>(src, stride, rows, L, k0, slope);                         \
-    else                                                                                       \
-      NAME##_steps<DT, CLASS, true>(src, stride, rows, L, k0, slope);                          \
     for (int k = 0; k < kVec; ++k) L.seen[k0 + k] += rows;                                     \
   }
 
