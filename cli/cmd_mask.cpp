@@ -32,8 +32,6 @@ int run_mask(const Args &a) {
   cubias_dtype_t dt;
   npy::Kind kind;
   if (!parse_out_dtype(a, &dt, &kind, &err)) return fail(err);
-  const double elems = (double)B * (double)TQ * (double)TK;
-  if (elems > 4e9) return fail("a mask of " + json_number(elems) + " entries is too large (at most 4e9)");
 
   std::vector<int32_t> lengths;
   if (a.has("lengths")) {
@@ -64,6 +62,10 @@ int run_mask(const Args &a) {
   } else if (!a.has("batch")) {
     return fail("--batch B is required (or --lengths L.npy, whose size gives B)");
   }
+  const double elems = (double)B * (double)TQ * (double)TK;
+  if (elems > 4e9) return fail("a mask of " + json_number(elems) + " entries is too large (at most 4e9)");
+  if (lengths.empty() && !causal)
+    return fail("nothing to mask: give --lengths L.npy (padding) and/or --causal");
   const int flags = (lengths.empty() ? 0 : CUBIAS_MASK_PADDING) | (causal ? CUBIAS_MASK_CAUSAL : 0);
   double mval = 0;
   cubias_mask_value(dt, &mval);

@@ -48,9 +48,9 @@ struct Gain {
 
 static void print_gain_text(const Gain &g) {
   const cubias_gain_layer_report_t &r = g.r;
-  printf("\ngain (weights %s [%lld, %lld]): chi = fan_in*E[W^2]*E[phi'^2] = %lld * %.6g * %.6g / %lld = %.6f\n",
+  printf("\ngain (weights %s [%lld, %lld]): chi = fan_in*E[W^2]*E[phi'^2] = %lld * %.6g * %.6g = %.6f\n",
          g.weights.c_str(), (long long)r.width, (long long)r.fan_in, (long long)r.fan_in,
-         r.weight_gain / (double)r.fan_in, r.dphi_sq_mean, (long long)r.fan_in, r.chi);
+         r.weight_gain / (double)r.fan_in, r.dphi_sq_mean, r.chi);
   printf("  weight gain fan_in*E[W^2] %.6g, E[phi'^2] %.6g\n", r.weight_gain, r.dphi_sq_mean);
   printf("  verdict: %s (per-layer band [%.4f, %.4f]: cumulative gain within [1/%g, %g] over %lld layers)\n",
          cubias_gain_verdict_string(r.verdict), g.sum.layer_low, g.sum.layer_high, g.threshold,
