@@ -43,6 +43,7 @@ int run_mask(const Args &a) {
       return fail(lp + ": lengths must be int32 or int64, the file holds " + npy::kind_name(h.kind));
     if (h.shape.size() != 1)
       return fail(lp + ": lengths must have shape [B], the file has " + shape_str(h.shape));
+    if (h.count == 0) return fail(lp + ": no lengths (shape " + shape_str(h.shape) + ")");
     if (!a.has("batch")) B = h.count;
     if (h.count != B)
       return fail(lp + ": " + std::to_string(h.count) + " lengths but --batch " + std::to_string(B));

@@ -113,6 +113,9 @@ TEST_P(CliDerive, CenterRejectsBadInputs) {
   expect_usage_error(base + w23, "input channels", out);
   expect_usage_error(base + wint, "float32 or float16", out);
   expect_usage_error(base + w1, "[out, in]", out);
+  const std::string wtr = path("cwtr.npy");
+  write_npy(wtr, "<f4", "(2, 4)", x.data(), 20);  // 5 of 8 floats
+  expect_usage_error(base + wtr, "truncated", out);
   expect_usage_error("center " + xf + " --weights " + w1, "--out", "");
   expect_usage_error("center " + xf + " --out " + out, "--weights", out);
   expect_usage_error("center " + w1 + " --layout tnc --weights " + w23 + " --out " + out,
@@ -379,6 +382,9 @@ TEST_P(CliDerive, MaskRejectsBadInputs) {
   expect_usage_error("mask --batch 1 --tq 2 --tk 2 --offset 1 --out " + out, "--causal", out);
   expect_usage_error("mask --batch 1 --tq 2 --tk 0 --out " + out, "--tk", out);
   expect_usage_error("mask --batch 1 --tq 2 --tk 2 --empty-row nan --out " + out, "--empty-row", out);
+  const std::string l0 = path("ml0.npy");
+  write_npy(l0, "<i4", "(0,)", li.data(), 0);
+  expect_usage_error("mask --lengths " + l0 + " --tq 2 --tk 2 --causal --out " + out, "no lengths", out);
 }
 
 // ---- stats --weights: the gain verdict ---------------------------------------
