@@ -18,6 +18,9 @@ struct Args {
   bool has(const std::string &k) const;
   std::string get(const std::string &k, const std::string &dflt) const;
   bool number(const std::string &k, double dflt, double *out, std::string *err) const;
+  // A whole number in [lo, hi] (decimal, optional sign).
+  bool integer(const std::string &k, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
+               std::string *err) const;
   std::map<std::string, std::string> opts;
   std::vector<std::string> positional;
 
@@ -60,6 +63,26 @@ class Session {
 bool view_of(const std::string &layout, const std::vector<int64_t> &shape, int64_t *outer,
              int64_t *channels, int64_t *inner, std::string *err);
 bool parse_activation(const std::string &name, cubias_activation_t *act);
+
+// "[3, 4]" for error messages.
+std::string shape_str(const std::vector<int64_t> &shape);
+
+// --dtype f32|f16 (default f32): the dtype cubias writes and the .npy kind written.
+bool parse_out_dtype(const Args &a, cubias_dtype_t *dt, npy::Kind *kind, std::string *err);
+
+// --out PATH, required.
+bool out_path(const Args &a, std::string *path, std::string *err);
+
+// A float32/float16 weight .npy [out, in] (rank 2), or with flatten [out, ...]
+// seen as [out, prod(rest)] (a convolution kernel), copied to the backend and
+// described by *w (row-major, packed). *host keeps the host bytes alive.
+bool load_weights(Session &s, const std::string &path, bool flatten, std::vector<char> *host,
+                  npy::Header *h, cubias_weight_t *w, std::string *err);
+
+// Waits for the handle's work, copies n elements of dtype from backend memory
+// and writes them as a .npy of `shape` and `kind` (F32 for f32, F16 for f16).
+bool fetch_and_write(Session &s, const void *d, const std::vector<int64_t> &shape,
+                     cubias_dtype_t dt, npy::Kind kind, const std::string &path, std::string *err);
 
 // Stream a float32/float16 .npy file through an accumulator, chunk by chunk
 // over the outer axis with constant memory; progress on a terminal.

@@ -1,6 +1,7 @@
 // `cubias stats`: per-channel statistics of a .npy file of activations.
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "cli.h"
 
@@ -36,8 +37,54 @@ static void print_table(const npy::Header &h, const std::string &path, const std
          (long long)dead, (long long)empty);
 }
 
+struct Gain {
+  bool have = false;
+  std::string weights;
+  int64_t depth = 0;
+  double threshold = 0, target = 1;
+  cubias_gain_layer_report_t r;
+  cubias_gain_summary_t sum;
+};
+
+static void print_gain_text(const Gain &g) {
+  const cubias_gain_layer_report_t &r = g.r;
+  printf("\ngain (weights %s [%lld, %lld]): chi = fan_in*E[W^2]*E[phi'^2] = %lld * %.6g * %.6g = %.6f\n",
+         g.weights.c_str(), (long long)r.width, (long long)r.fan_in, (long long)r.fan_in,
+         r.weight_gain / (double)r.fan_in, r.dphi_sq_mean, r.chi);
+  printf("  weight gain fan_in*E[W^2] %.6g, E[phi'^2] %.6g\n", r.weight_gain, r.dphi_sq_mean);
+  printf("  verdict: %s (per-layer band [%.4f, %.4f]: cumulative gain within [1/%g, %g] over %lld layers)\n",
+         cubias_gain_verdict_string(r.verdict), g.sum.layer_low, g.sum.layer_high, g.threshold,
+         g.threshold, (long long)g.depth);
+  if (r.relu_like) {
+    if (std::isnan(r.bias_shift_max))
+      printf("  recommended bias shift: none keeps chi <= %g (the weight gain alone exceeds it)\n", g.target);
+    else if (std::isinf(r.bias_shift_max))
+      printf("  recommended bias shift: any (every bias keeps chi <= %g)\n", g.target);
+    else
+      printf("  recommended bias shift: add at most %.6g to the current bias (mean of z <= %.4f sigma_z keeps chi <= %g)\n",
+             r.bias_shift_max, r.bias_max_sigma, g.target);
+  } else {
+    printf("  recommended bias shift: only for ReLU-like activations\n");
+  }
+}
+
+static void print_gain_json(const Gain &g) {
+  const cubias_gain_layer_report_t &r = g.r;
+  printf(", \"gain\": {\"weights\": \"%s\", \"fan_in\": %lld, \"width\": %lld, \"weight_gain\": %s, "
+         "\"dphi_sq_mean\": %s, \"chi\": %s, \"verdict\": \"%s\", \"depth\": %lld, \"threshold\": %s, "
+         "\"layer_low\": %s, \"layer_high\": %s, \"target_chi\": %s, \"bias_max_sigma\": %s, "
+         "\"bias_shift_max\": %s}",
+         g.weights.c_str(), (long long)r.fan_in, (long long)r.width, json_number(r.weight_gain).c_str(),
+         json_number(r.dphi_sq_mean).c_str(), json_number(r.chi).c_str(),
+         cubias_gain_verdict_string(r.verdict), (long long)g.depth, json_number(g.threshold).c_str(),
+         json_number(g.sum.layer_low).c_str(), json_number(g.sum.layer_high).c_str(),
+         json_number(g.target).c_str(), json_number(r.bias_max_sigma).c_str(),
+         json_number(r.bias_shift_max).c_str());
+}
+
 static void print_json(const npy::Header &h, const std::string &path, const std::string &layout,
-                       const std::string &act, const std::vector<cubias_channel_stats_t> &st) {
+                       const std::string &act, const std::vector<cubias_channel_stats_t> &st,
+                       const Gain &g) {
   printf("{\"file\": \"%s\", \"dtype\": \"%s\", \"shape\": [", path.c_str(), npy::kind_name(h.kind));
   for (size_t i = 0; i < h.shape.size(); ++i) printf("%s%lld", i ? ", " : "", (long long)h.shape[i]);
   printf("], \"layout\": \"%s\", \"activation\": \"%s\", \"channels\": [\n", layout.c_str(), act.c_str());
@@ -53,7 +100,9 @@ static void print_json(const npy::Header &h, const std::string &path, const std:
            json_number(s.phi_mean).c_str(), json_number(s.phi_sq_mean).c_str(),
            json_number(s.dphi_sq_mean).c_str(), c + 1 < st.size() ? "," : "");
   }
-  printf("]}\n");
+  printf("]");
+  if (g.have) print_gain_json(g);
+  printf("}\n");
 }
 
 int run_stats(const Args &a) {
@@ -67,8 +116,39 @@ int run_stats(const Args &a) {
   std::string err;
   double slope, rows;
   if (!a.number("slope", 0.01, &slope, &err) || !a.number("rows", 32, &rows, &err)) return fail(err);
+  Gain g;
+  cubias_weight_t W;
+  std::vector<char> wh;
+  npy::Header wd;
   Session s;
-  if (!s.open(a, &err)) return fail(err);
+  if (a.has("weights")) {
+    g.have = true;
+    g.weights = a.get("weights", "");
+    if (!a.integer("depth", 20, 1, 1000000, &g.depth, &err) ||
+        !a.number("threshold", CUBIAS_GAIN_DEFAULT_THRESHOLD, &g.threshold, &err) ||
+        !a.number("target-chi", 1.0, &g.target, &err))
+      return fail(err);
+    if (!(g.threshold > 1) || !std::isfinite(g.threshold)) return fail("--threshold must be > 1");
+    if (!(g.target > 0) || !std::isfinite(g.target)) return fail("--target-chi must be > 0");
+    // Check W against the file's channels before streaming anything.
+    npy::Header zh;
+    FILE *f = npy::open(path, &zh, &err);
+    if (!f) return fail(err);
+    fclose(f);
+    int64_t outer, C, inner;
+    if (zh.kind == npy::Kind::F32 || zh.kind == npy::Kind::F16) {
+      if (!view_of(layout, zh.shape, &outer, &C, &inner, &err)) return fail(path + ": " + err);
+      if (!s.open(a, &err)) return fail(err);
+      if (!load_weights(s, g.weights, true, &wh, &wd, &W, &err)) return fail(err);
+      if (W.out != C)
+        return fail(g.weights + ": W has shape " + shape_str(wd.shape) + ", so out = " +
+                    std::to_string(W.out) + ", but " + path + " has " + std::to_string(C) +
+                    " channels (layout " + layout + "): Z = W x + b must have out channels");
+    }
+  } else if (a.has("depth") || a.has("threshold") || a.has("target-chi")) {
+    return fail("--depth, --threshold and --target-chi need --weights W.npy");
+  }
+  if (!s.handle() && !s.open(a, &err)) return fail(err);
   cubias_stats_t stats = nullptr;
   npy::Header h;
   if (!accumulate_file(s, path, layout, act, (float)slope, &stats, &h, &err)) {
@@ -79,12 +159,33 @@ int run_stats(const Args &a) {
   cubias_stats_channels(stats, &C);
   std::vector<cubias_channel_stats_t> st((size_t)C);
   cubias_status_t rc = cubias_stats_read(s.handle(), stats, st.data());
+  if (rc) {
+    cubias_stats_destroy(stats);
+    return fail_status("cubias_stats_read", rc, s.handle());
+  }
+  if (g.have) {
+    cubias_gain_layer_t layer;
+    layer.weight = W;
+    layer.preact = stats;
+    layer.grad = nullptr;
+    cubias_gain_options_t opt;
+    // One layer stands for a stack of --depth such layers: its band
+    // [T^(-1/L), T^(1/L)] is the one-layer band of threshold T^(1/L).
+    opt.threshold = std::pow(g.threshold, 1.0 / (double)g.depth);
+    opt.target_chi = g.target;
+    rc = cubias_gain_report(s.handle(), 1, &layer, &opt, &g.r, &g.sum);
+    if (rc) {
+      cubias_stats_destroy(stats);
+      return fail_status("cubias_gain_report", rc, s.handle());
+    }
+  }
   cubias_stats_destroy(stats);
-  if (rc) return fail_status("cubias_stats_read", rc, s.handle());
-  if (a.has("json"))
-    print_json(h, path, layout, act_name, st);
-  else
+  if (a.has("json")) {
+    print_json(h, path, layout, act_name, st, g);
+  } else {
     print_table(h, path, layout, act_name, st, (int64_t)rows);
+    if (g.have) print_gain_text(g);
+  }
   return 0;
 }
 

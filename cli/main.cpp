@@ -2,11 +2,14 @@
 // as .npy files. `cubias help` lists the commands.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,7 +38,10 @@ Args::Args(int argc, char **argv, int first) {
   }
 }
 
-bool Args::is_flag(const std::string &key) { return key == "json" || key == "help" || key == "quiet"; }
+bool Args::is_flag(const std::string &key) {
+  return key == "json" || key == "help" || key == "quiet" || key == "causal" ||
+         key == "bidirectional";
+}
 
 bool Args::has(const std::string &k) const { return opts.count(k) != 0; }
 
@@ -56,6 +62,29 @@ bool Args::number(const std::string &k, double dflt, double *out, std::string *e
     *err = "--" + k + " wants a number, got '" + v + "'";
     return false;
   }
+  return true;
+}
+
+bool Args::integer(const std::string &k, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
+                   std::string *err) const {
+  if (!has(k)) {
+    *out = dflt;
+    return true;
+  }
+  const std::string v = get(k, "");
+  char *end = nullptr;
+  errno = 0;
+  long long x = strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno) {
+    *err = "--" + k + " wants a whole number, got '" + v + "'";
+    return false;
+  }
+  if (x < lo || x > hi) {
+    *err = "--" + k + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+           "], got " + v;
+    return false;
+  }
+  *out = x;
   return true;
 }
 
@@ -118,5 +147,13 @@ int main(int argc, char **argv) {
     printf("usage: cubias %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->help);
     return 0;
   }
-  return cmd->run(args);
+  try {
+    return cmd->run(args);
+  } catch (const std::bad_alloc &) {
+    fprintf(stderr, "cubias: out of host memory\n");
+    return 1;
+  } catch (const std::exception &e) {
+    fprintf(stderr, "cubias: %s\n", e.what());
+    return 1;
+  }
 }

@@ -148,8 +148,21 @@ bool read(FILE *f, const Header &h, void *dst, int64_t n, std::string *err) {
   return true;
 }
 
-bool write_f32(const std::string &path, const std::vector<int64_t> &shape, const float *data,
-               std::string *err) {
+bool read_all(const std::string &path, Header *h, std::vector<char> *data, std::string *err) {
+  FILE *f = open(path, h, err);
+  if (!f) return false;
+  data->assign((size_t)h->count * h->item, 0);
+  std::string e;
+  const bool ok = read(f, *h, data->data(), h->count, &e);
+  fclose(f);
+  return ok ? true : fail(err, path, e);
+}
+
+bool write(const std::string &path, const std::vector<int64_t> &shape, const void *data, Kind kind,
+           std::string *err) {
+  if (kind != Kind::F32 && kind != Kind::F16)
+    return fail(err, path, std::string("cannot write dtype ") + kind_name(kind));
+  const size_t item = kind == Kind::F32 ? 4 : 2;
   std::string dims;
   int64_t n = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -157,7 +170,8 @@ bool write_f32(const std::string &path, const std::vector<int64_t> &shape, const
     n *= shape[i];
   }
   if (shape.size() == 1) dims += ",";
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string dict = std::string("{'descr': '") + (kind == Kind::F32 ? "<f4" : "<f2") +
+                     "', 'fortran_order': False, 'shape': (" + dims + "), }";
   // Pad with spaces so that magic + length + header is a multiple of 64, ending in \n.
   size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
@@ -167,9 +181,14 @@ bool write_f32(const std::string &path, const std::vector<int64_t> &shape, const
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                            (unsigned char)(dict.size() & 0xff), (unsigned char)(dict.size() >> 8)};
   bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict.data(), 1, dict.size(), f) == dict.size() &&
-            fwrite(data, sizeof(float), (size_t)n, f) == (size_t)n;
+            fwrite(data, item, (size_t)n, f) == (size_t)n;
   ok = (fclose(f) == 0) && ok;
   return ok ? true : fail(err, path, "write failed");
+}
+
+bool write_f32(const std::string &path, const std::vector<int64_t> &shape, const float *data,
+               std::string *err) {
+  return write(path, shape, data, Kind::F32, err);
 }
 
 }  // namespace npy

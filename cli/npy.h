@@ -29,6 +29,15 @@ FILE *open(const std::string &path, Header *h, std::string *err);
 // Reads n elements (raw bytes) into dst; false with *err set on a short read.
 bool read(FILE *f, const Header &h, void *dst, int64_t n, std::string *err);
 
+// Reads the whole array (raw bytes, count * item) into *data: the header is
+// checked as open() does. false with *err (naming the file) on failure.
+bool read_all(const std::string &path, Header *h, std::vector<char> *data, std::string *err);
+
+// Writes a C-order array of kind F32 ('<f4') or F16 ('<f2', raw binary16 bits).
+// false with *err on failure (or on another kind).
+bool write(const std::string &path, const std::vector<int64_t> &shape, const void *data, Kind kind,
+           std::string *err);
+
 // Writes a C-order float32 array. false with *err on failure.
 bool write_f32(const std::string &path, const std::vector<int64_t> &shape, const float *data,
                std::string *err);

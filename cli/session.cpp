@@ -221,4 +221,82 @@ bool accumulate_file(Session &s, const std::string &path, const std::string &lay
   return true;
 }
 
+std::string shape_str(const std::vector<int64_t> &shape) {
+  std::string d = "[";
+  for (size_t i = 0; i < shape.size(); ++i) d += (i ? ", " : "") + std::to_string(shape[i]);
+  return d + "]";
+}
+
+bool parse_out_dtype(const Args &a, cubias_dtype_t *dt, npy::Kind *kind, std::string *err) {
+  const std::string d = a.get("dtype", "f32");
+  if (d == "f32" || d == "float32") {
+    *dt = CUBIAS_DTYPE_F32;
+    *kind = npy::Kind::F32;
+  } else if (d == "f16" || d == "float16") {
+    *dt = CUBIAS_DTYPE_F16;
+    *kind = npy::Kind::F16;
+  } else {
+    *err = "--dtype must be f32 or f16 (got '" + d + "')";
+    return false;
+  }
+  return true;
+}
+
+bool out_path(const Args &a, std::string *path, std::string *err) {
+  *path = a.get("out", "");
+  if (*path == "" || *path == "true") {
+    *err = "--out FILE.npy is required (where to write the result)";
+    return false;
+  }
+  return true;
+}
+
+bool load_weights(Session &s, const std::string &path, bool flatten, std::vector<char> *host,
+                  npy::Header *h, cubias_weight_t *w, std::string *err) {
+  if (path == "true") {
+    *err = "--weights needs a .npy file";
+    return false;
+  }
+  if (!npy::read_all(path, h, host, err)) return false;
+  if (h->kind != npy::Kind::F32 && h->kind != npy::Kind::F16) {
+    *err = path + ": weights must be float32 or float16, the file holds " + npy::kind_name(h->kind);
+    return false;
+  }
+  if (flatten ? h->shape.size() < 2 : h->shape.size() != 2) {
+    *err = path + ": weights must have shape [out, in]" +
+           (flatten ? std::string(" (or [out, in, kh, ...])") : std::string("")) +
+           " (nn.Linear.weight), the file has " + shape_str(h->shape);
+    return false;
+  }
+  const int64_t out = h->shape[0];
+  const int64_t in = h->count / (out ? out : 1);
+  if (h->count == 0) {
+    *err = path + ": the weight array " + shape_str(h->shape) + " is empty";
+    return false;
+  }
+  const void *d = nullptr;
+  if (!s.to_backend(host->data(), host->size(), &d, err)) return false;
+  const cubias_dtype_t dt = h->kind == npy::Kind::F32 ? CUBIAS_DTYPE_F32 : CUBIAS_DTYPE_F16;
+  if (cubias_weight_make(w, d, dt, out, in, CUBIAS_WEIGHT_ROW_MAJOR, 0) != CUBIAS_STATUS_SUCCESS) {
+    *err = path + ": " + cubias_get_last_error(nullptr);
+    return false;
+  }
+  return true;
+}
+
+bool fetch_and_write(Session &s, const void *d, const std::vector<int64_t> &shape,
+                     cubias_dtype_t dt, npy::Kind kind, const std::string &path, std::string *err) {
+  size_t n = 1;
+  for (int64_t v : shape) n *= (size_t)v;
+  const size_t bytes = n * (dt == CUBIAS_DTYPE_F32 ? 4 : 2);
+  std::vector<char> host(bytes ? bytes : 1);
+  cubias_status_t st = cubias_synchronize(s.handle());
+  if (st) {
+    *err = std::string("cubias_synchronize: ") + cubias_get_last_error(s.handle());
+    return false;
+  }
+  if (!s.to_host(d, bytes, host.data(), err)) return false;
+  return npy::write(path, shape, host.data(), kind, err);
+}
+
 }  // namespace cli

@@ -1,7 +1,6 @@
 // End-to-end tests of the `cubias` command-line tool on generated .npy files,
 // malformed ones included. The tool's path comes from CMake (CUBIAS_CLI_PATH).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdio>
@@ -11,50 +10,14 @@
 #include <string>
 #include <vector>
 
-#ifndef CUBIAS_CLI_PATH
-#error "CUBIAS_CLI_PATH must name the cubias tool"
-#endif
+#include "cli_test_util.h"
 
 namespace {
 
-struct CliRun {
-  int exit_code;  // -1 when the tool died from a signal
-  std::string out;
-};
-
-CliRun run(const std::string &args) {
-  std::string cmd = std::string(CUBIAS_CLI_PATH) + " " + args + " 2>&1";
-  FILE *p = popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string tmp(const std::string &name) {
-  return ::testing::TempDir() + "cubias_cli_" + name;
-}
-
-// A .npy writer of its own (version 1.0), so the tests do not share the tool's code.
-void write_npy(const std::string &path, const std::string &descr, const std::string &shape,
-               const void *data, size_t bytes, bool fortran = false) {
-  std::string h = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
-                  ", 'shape': " + shape + ", }";
-  while ((10 + h.size() + 1) % 64) h += ' ';
-  h += '\n';
-  FILE *f = fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  const unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(h.size() & 255),
-                                 (unsigned char)(h.size() >> 8)};
-  fwrite(pre, 1, 10, f);
-  fwrite(h.data(), 1, h.size(), f);
-  if (bytes) fwrite(data, 1, bytes, f);
-  fclose(f);
-}
+using clitest::CliRun;
+using clitest::run;
+using clitest::tmp;
+using clitest::write_npy;
 
 // The value after "key": in the n-th channel object of the tool's JSON.
 double json_field(const std::string &out, int channel, const std::string &key) {
