@@ -15,34 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cubias.h"
-#ifdef CUBIAS_HAVE_CUDA
-#include <cuda_runtime.h>
-#endif
-
-#define CHECK(call)                                                                  \
-  do {                                                                               \
-    cubias_status_t st_ = (call);                                                    \
-    if (st_ != CUBIAS_STATUS_SUCCESS) {                                              \
-      fprintf(stderr, "%s failed: %s\n  %s\n", #call, cubias_status_string(st_),      \
-              cubias_get_last_error(handle));                                        \
-      return 1;                                                                      \
-    }                                                                                \
-  } while (0)
+#include "example_util.h"
 
 enum { N = 2048, L = 3, MAX_IT = 5 };
 static const int width[L + 1] = {16, 64, 64, 10};
 static const double tol = 5e-3;
 static int on_gpu = 0;
-
-static double normal(unsigned long long *s) {
-  double u1, u2;
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  u1 = ((*s >> 11) + 1.0) / 9007199254740993.0;
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  u2 = (*s >> 11) / 9007199254740992.0;
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
 
 /* bf16 <-> float (round to nearest even; the values here are finite). */
 static float bf16_get(uint16_t h) {
@@ -98,8 +76,8 @@ int main(void) {
   int l, i, j, n, it;
   int converged_all = 1;
 
-  CHECK(cubias_create(&handle, CUBIAS_BACKEND_AUTO));
-  CHECK(cubias_get_backend(handle, &backend));
+  EX_CHECK(handle, cubias_create(&handle, CUBIAS_BACKEND_AUTO));
+  EX_CHECK(handle, cubias_get_backend(handle, &backend));
   on_gpu = backend == CUBIAS_BACKEND_CUDA;
   printf("LSUV loop on the %s backend: MLP %d-%d-%d-%d, ReLU, bf16 weights, batch %d, tol %g\n",
          on_gpu ? "CUDA" : "CPU", width[0], width[1], width[2], width[3], N, tol);
@@ -107,11 +85,11 @@ int main(void) {
   /* input: uncentred, badly scaled features; weights: plain N(0, 1) (far off) */
   act = (float *)malloc(sizeof(float) * N * width[0]);
   for (n = 0; n < N; ++n)
-    for (i = 0; i < width[0]; ++i) act[n * width[0] + i] = (float)(3.0 + (1 + i) * normal(&seed));
+    for (i = 0; i < width[0]; ++i) act[n * width[0] + i] = (float)(3.0 + (1 + i) * ex_normal(&seed));
   for (l = 0; l < L; ++l) {
     W[l] = (uint16_t *)malloc(2 * width[l + 1] * width[l]);
     b[l] = (float *)calloc(width[l + 1], sizeof(float));
-    for (i = 0; i < width[l + 1] * width[l]; ++i) W[l][i] = bf16_put((float)normal(&seed));
+    for (i = 0; i < width[l + 1] * width[l]; ++i) W[l][i] = bf16_put((float)ex_normal(&seed));
   }
 
   for (l = 0; l < L; ++l) {
@@ -128,7 +106,7 @@ int main(void) {
     float *h_z = (float *)malloc(sizeof(float) * N * out);
     void *d_z = NULL;
     z = h_z;
-    CHECK(cubias_stats_create(handle, out, CUBIAS_ACT_RELU, 0.0f, &stats));
+    EX_CHECK(handle, cubias_stats_create(handle, out, CUBIAS_ACT_RELU, 0.0f, &stats));
     w.data = d_W;
     w.dtype = CUBIAS_DTYPE_BF16;
     w.layout = CUBIAS_WEIGHT_ROW_MAJOR; /* [out, in], as nn.Linear.weight */
@@ -147,10 +125,10 @@ int main(void) {
       if (d_z) release(NULL, d_z);
       d_z = on_gpu ? to_backend(z, sizeof(float) * N * out) : NULL;
       /* re-measure */
-      CHECK(cubias_stats_reset(handle, stats));
-      CHECK(cubias_tensor_rows(&view, on_gpu ? d_z : (void *)z, CUBIAS_DTYPE_F32, N, out));
-      CHECK(cubias_stats_accumulate(handle, stats, &view));
-      CHECK(cubias_stats_read(handle, stats, cs));
+      EX_CHECK(handle, cubias_stats_reset(handle, stats));
+      EX_CHECK(handle, cubias_tensor_rows(&view, on_gpu ? d_z : (void *)z, CUBIAS_DTYPE_F32, N, out));
+      EX_CHECK(handle, cubias_stats_accumulate(handle, stats, &view));
+      EX_CHECK(handle, cubias_stats_read(handle, stats, cs));
       for (j = 0; j < out; ++j) {
         double e = fabs(sqrt(cs[j].var) - 1.0), m = fabs(cs[j].mean);
         if (e > worst_sd) worst_sd = e;
@@ -164,7 +142,7 @@ int main(void) {
         break;
       }
       /* rescale rows of W and the biases in place, on the backend */
-      CHECK(cubias_normalize_from_preact(handle, stats, 1.0, 0.0, &w, d_b, CUBIAS_DTYPE_F32,
+      EX_CHECK(handle, cubias_normalize_from_preact(handle, stats, 1.0, 0.0, &w, d_b, CUBIAS_DTYPE_F32,
                                          d_skip));
       from_backend(W[l], d_W, 2 * (size_t)out * in);
       from_backend(b[l], d_b, sizeof(float) * out);
@@ -176,7 +154,7 @@ int main(void) {
     free(act);
     act = (float *)malloc(sizeof(float) * N * out);
     for (n = 0; n < N * out; ++n) act[n] = z[n] > 0 ? z[n] : 0.0f;
-    CHECK(cubias_stats_destroy(stats));
+    EX_CHECK(handle, cubias_stats_destroy(stats));
     if (on_gpu) {
       release(NULL, d_W);
       release(NULL, d_b);
@@ -187,7 +165,7 @@ int main(void) {
     free(h_z);
     free(cs);
   }
-  CHECK(cubias_destroy(handle));
+  EX_CHECK(handle, cubias_destroy(handle));
   for (l = 0; l < L; ++l) {
     free(W[l]);
     free(b[l]);

@@ -5,30 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cubias.h"
-#ifdef CUBIAS_HAVE_CUDA
-#include <cuda_runtime.h>
-#endif
-
-#define CHECK(call)                                                                  \
-  do {                                                                               \
-    cubias_status_t st_ = (call);                                                    \
-    if (st_ != CUBIAS_STATUS_SUCCESS) {                                              \
-      fprintf(stderr, "%s failed: %s\n  %s\n", #call, cubias_status_string(st_),      \
-              cubias_get_last_error(handle));                                        \
-      return 1;                                                                      \
-    }                                                                                \
-  } while (0)
-
-/* Standard normal by Box-Muller from a small LCG: the demo needs no library. */
-static double normal(unsigned long long *s) {
-  double u1, u2;
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  u1 = ((*s >> 11) + 1.0) / 9007199254740993.0;
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  u2 = (*s >> 11) / 9007199254740992.0;
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
+#include "example_util.h"
 
 int main(void) {
   enum { N = 200000, D = 4 };
@@ -45,10 +22,10 @@ int main(void) {
   int i, c;
   if (!h_x) return 1;
   for (i = 0; i < N; ++i)
-    for (c = 0; c < D; ++c) h_x[i * D + c] = (float)(mu[c] + sd[c] * normal(&seed));
+    for (c = 0; c < D; ++c) h_x[i * D + c] = (float)(mu[c] + sd[c] * ex_normal(&seed));
 
-  CHECK(cubias_create(&handle, CUBIAS_BACKEND_AUTO));
-  CHECK(cubias_get_backend(handle, &backend));
+  EX_CHECK(handle, cubias_create(&handle, CUBIAS_BACKEND_AUTO));
+  EX_CHECK(handle, cubias_get_backend(handle, &backend));
   printf("cubias %d.%d.%d demo on the %s backend\n", CUBIAS_VERSION_MAJOR, CUBIAS_VERSION_MINOR,
          CUBIAS_VERSION_PATCH, backend == CUBIAS_BACKEND_CUDA ? "CUDA" : "CPU");
 #ifdef CUBIAS_HAVE_CUDA
@@ -60,10 +37,10 @@ int main(void) {
     data = d_x;
   }
 #endif
-  CHECK(cubias_stats_create(handle, D, CUBIAS_ACT_RELU, 0.0f, &stats));
-  CHECK(cubias_tensor_rows(&view, data, CUBIAS_DTYPE_F32, N, D));
-  CHECK(cubias_stats_accumulate(handle, stats, &view));
-  CHECK(cubias_stats_read(handle, stats, out));
+  EX_CHECK(handle, cubias_stats_create(handle, D, CUBIAS_ACT_RELU, 0.0f, &stats));
+  EX_CHECK(handle, cubias_tensor_rows(&view, data, CUBIAS_DTYPE_F32, N, D));
+  EX_CHECK(handle, cubias_stats_accumulate(handle, stats, &view));
+  EX_CHECK(handle, cubias_stats_read(handle, stats, out));
 
   printf("%d rows of %d channels, ReLU as the activation\n\n", N, D);
   printf("%-7s %10s %10s %12s %12s %10s %12s %12s\n", "channel", "true mu", "mean", "true sd",
@@ -78,8 +55,8 @@ int main(void) {
   for (c = 0; c < D; ++c) printf(" %.4f", -out[c].mean);
   printf("\n");
 
-  CHECK(cubias_stats_destroy(stats));
-  CHECK(cubias_destroy(handle));
+  EX_CHECK(handle, cubias_stats_destroy(stats));
+  EX_CHECK(handle, cubias_destroy(handle));
 #ifdef CUBIAS_HAVE_CUDA
   if (d_x) cudaFree(d_x);
 #endif
