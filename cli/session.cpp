@@ -66,6 +66,7 @@ bool Session::alloc(size_t bytes, void **out, std::string *err) {
 }
 
 bool Session::to_backend(const void *host, size_t bytes, const void **out, std::string *err) {
+  (void)bytes;  // only the CUDA path copies
   if (!cuda()) {
     *out = host;
     return true;
