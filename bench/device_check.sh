@@ -28,9 +28,10 @@ CUBIAS_REQUIRE_GPU=1 timeout 240 ctest --test-dir build-gpu --output-on-failure 
 log "ctest rc=$?"; tail -5 "$out/ctest.log" | tee -a "$out/summary.txt"
 
 gpu_filter='*CUDA*:*Cuda*:*Gpu*:*GPU*'
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 for tool in memcheck racecheck; do
   log "compute-sanitizer $tool"
-  CUBIAS_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 3 \
+  CUBIAS_REQUIRE_GPU=1 timeout 150 "$sanitizer" --tool "$tool" --error-exitcode 3 \
     build-gpu/tests/cubias_tests --gtest_filter="$gpu_filter" --gtest_brief=1 \
     > "$out/sanitizer-$tool.log" 2>&1
   log "$tool rc=$?"; tail -3 "$out/sanitizer-$tool.log" | tee -a "$out/summary.txt"
