@@ -54,7 +54,8 @@ struct Lanes {
     }
   }
 
-  // Push src[0..count) into lanes first..first+count. The hot loop.
+  // Push src[0..count) into lanes first..first+count, lane by lane: the lanes
+  // left over by the 16-wide path, and the smooth activations (they call libm).
   template <class DT, int CLASS>
   void push(const typename DT::storage *__restrict src, int first, int count, int act,
             float slope) {
