@@ -8,11 +8,13 @@ static size_t state_bytes(int64_t channels) {
   return (size_t)CUBIAS_MOMENT_FIELDS * sizeof(double) * (size_t)channels;
 }
 
-size_t cubias_stats_workspace_bytes(const cubias_plan_t *plan, int64_t channels) {
+static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
+
+size_t cubias_stats_workspace_bytes(cubias_handle_t h, const cubias_plan_t *plan,
+                                    int64_t channels) {
+  if (!is_cuda(h)) return cubias_cpu_stats_workspace_bytes(plan, channels);
   return (size_t)CUBIAS_MOMENT_FIELDS * sizeof(double) * (size_t)plan->nchunks * (size_t)channels;
 }
-
-static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
 
 extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channels,
                                                cubias_activation_t act, float act_param,
@@ -95,7 +97,7 @@ static cubias_status_t plan_for(cubias_handle_t h, const cubias_tensor_t *x, con
   cubias_status_t st = cubias_check_tensor(h, x, where);
   if (st) return st;
   *plan = cubias_make_plan(x->outer, x->channels, x->inner);
-  return cubias_workspace(h, cubias_stats_workspace_bytes(plan, x->channels), ws);
+  return cubias_workspace(h, cubias_stats_workspace_bytes(h, plan, x->channels), ws);
 }
 
 extern "C" cubias_status_t cubias_stats_accumulate(cubias_handle_t h, cubias_stats_t s,

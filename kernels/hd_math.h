@@ -329,7 +329,8 @@ CUBIAS_HD cubias_vi cubias_true_like(cubias_vi) { return cubias_vi{} - 1; }
  * move min or max, since the pivot is a finite value of the same chunk. ReLU
  * passes slope 0. Smooth activations are scalar only (they call libm). The
  * caller counts the entries it pushes; non-finite = pushed - n. FINITE: the
- * caller has checked that every x is finite, and the selects fold away. */
+ * caller vouches that every x is finite (or checks afterwards and redoes the
+ * step), the selects fold away and the caller adds the finite count n itself. */
 template <int CLASS, bool FINITE = false, class F, class I>
 CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, F &f2, F &g2,
                            F &mn, F &mx, I &n, I &pos) {
@@ -344,7 +345,7 @@ CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, 
   s2 += d * d;
   mn = xs < mn ? xs : mn;
   mx = xs > mx ? xs : mx;
-  n += cubias_one_if(fin);
+  if constexpr (!FINITE) n += cubias_one_if(fin);
   pos += cubias_one_if(fin & (x > 0.0f));
   if constexpr (CLASS == CUBIAS_CLASS_LEAKY) {
     const F zero = xs - xs;
