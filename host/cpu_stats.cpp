@@ -23,13 +23,17 @@ static int max_threads() { return omp_get_max_threads(); }
 static int max_threads() { return 1; }
 #endif
 
+// The widest build this CPU runs; CUBIAS_CPU_ISA=base|avx2 caps it (tests run
+// every build that way; all give the same bits).
 static const cubias_cpu_engine_t *pick_engine() {
 #ifdef CUBIAS_CPU_X86_ENGINES
+  const char *cap = getenv("CUBIAS_CPU_ISA");
+  const int level = cap && strcmp(cap, "base") == 0 ? 0 : cap && strcmp(cap, "avx2") == 0 ? 1 : 2;
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+  if (level >= 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
     return &cubias_cpu_engine_avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+  if (level >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("bmi2"))
     return &cubias_cpu_engine_avx2;
 #endif
