@@ -313,7 +313,8 @@ CUBIAS_HD void cubias_elem_smooth(float x, float xs, int fin, int act, float slo
 CUBIAS_HD float cubias_abs_lane(float x) { return fabsf(x); }
 CUBIAS_HD int cubias_one_if(int mask) { return mask & 1; }
 CUBIAS_HD int cubias_true_like(int) { return 1; }
-/* Only the CPU backend's translation unit, which defines CUBIAS_CPU_SIMD, uses them. */
+/* Only the CPU statistics engine (host/cpu_engine.inc), which defines
+ * CUBIAS_CPU_SIMD, uses them. */
 #if !defined(__CUDACC__) && defined(CUBIAS_CPU_SIMD)
 typedef float cubias_vf __attribute__((vector_size(64))); /* 16 float lanes */
 typedef int cubias_vi __attribute__((vector_size(64)));
