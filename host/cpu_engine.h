@@ -28,7 +28,6 @@ typedef struct cubias_cpu_job {
 } cubias_cpu_job_t;
 
 typedef struct cubias_cpu_engine {
-  const char *isa;
   size_t scratch_bytes; /* per thread */
   void (*run)(const cubias_cpu_job_t *job);
 } cubias_cpu_engine_t;

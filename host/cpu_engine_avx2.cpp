@@ -2,6 +2,5 @@
 #ifdef CUBIAS_CPU_X86_ENGINES
 #define CUBIAS_ENGINE_NS cubias_engine_avx2
 #define CUBIAS_ENGINE_NAME cubias_cpu_engine_avx2
-#define CUBIAS_ENGINE_ISA "avx2"
 #include "cpu_engine.inc"
 #endif
