@@ -366,40 +366,57 @@ CUBIAS_HD void cubias_lane_push(cubias_lane_t *l, float x, int act, float slope)
   l->seen++;
 }
 
+/* Lane-type conversions for the fold below: float and int lanes to double
+ * lanes, int lanes to float lanes (scalars here, SIMD vectors further down). */
+CUBIAS_HD double cubias_widen(float x) { return (double)x; }
+CUBIAS_HD double cubias_widen(int x) { return (double)x; }
+CUBIAS_HD float cubias_to_float(int x) { return (float)x; }
+#if !defined(__CUDACC__) && defined(CUBIAS_CPU_SIMD)
+typedef double cubias_vd __attribute__((vector_size(128))); /* 16 double lanes */
+CUBIAS_HD cubias_vd cubias_widen(cubias_vf x) { return __builtin_convertvector(x, cubias_vd); }
+CUBIAS_HD cubias_vd cubias_widen(cubias_vi x) { return __builtin_convertvector(x, cubias_vd); }
+CUBIAS_HD cubias_vf cubias_to_float(cubias_vi x) { return __builtin_convertvector(x, cubias_vf); }
+#endif
+
 /* Fold a float run into the double totals (the class skips unused sums), then
- * move the pivot to the running mean rounded to float, shifting the totals
- * exactly (d = p' - p is exact in double): a first value far from the rest
- * spoils at most one run. The new pivot lies within the lane's [min, max], so a
- * non-finite entry standing in as the pivot still cannot move them. Written
- * with selects only: the CPU's SoA flush loop vectorises. */
-template <int CLASS>
-CUBIAS_HD void cubias_fold_run(float &p, float &s1, float &s2, float &f1, float &f2, float &g2,
-                               int &n, int &pos, int &seen, double &S1, double &S2, double &F1,
-                               double &F2, double &G2, int &N, int &POS, int &NF) {
-  S1 += (double)s1;
-  S2 += (double)s2;
+ * move the pivot to the run's own mean, p + s1 / n, in float and kept inside
+ * the lane's [min, max], shifting the totals exactly (d = p' - p is exact in
+ * double). A first value far from the rest spoils at most one run, and a lane
+ * whose values drift keeps its pivot close. Inside [min, max], a non-finite
+ * entry standing in as the pivot still cannot move them. A run with no finite
+ * entry keeps the pivot. Written for scalar lanes (every backend) and SIMD
+ * lanes (the CPU engine folds 16 lanes in registers), selects only. */
+template <int CLASS, class F, class D, class I>
+CUBIAS_HD void cubias_fold_run(F &p, F &s1, F &s2, F &f1, F &f2, F &g2, F mn, F mx, I &n,
+                               I &pos, I &seen, D &S1, D &S2, D &F1, D &F2, D &G2, I &N, I &POS,
+                               I &NF) {
+  S1 += cubias_widen(s1);
+  S2 += cubias_widen(s2);
   if (CLASS != CUBIAS_CLASS_NONE) {
-    F1 += (double)f1;
-    F2 += (double)f2;
+    F1 += cubias_widen(f1);
+    F2 += cubias_widen(f2);
   }
-  if (CLASS == CUBIAS_CLASS_SMOOTH) G2 += (double)g2;
+  if (CLASS == CUBIAS_CLASS_SMOOTH) G2 += cubias_widen(g2);
   N += n;
   POS += pos;
   NF += seen - n;
-  const double count = (double)N;
-  const float np = (float)((double)p + S1 / (N > 0 ? count : 1.0));
-  const double d = (double)np - (double)p;
+  F np = p + s1 / cubias_to_float(n + cubias_one_if(n == 0));
+  np = np < mn ? mn : np;
+  np = np > mx ? mx : np;
+  np = n > 0 ? np : p;
+  const D d = cubias_widen(np) - cubias_widen(p);
+  const D count = cubias_widen(N);
   S2 += d * (d * count - 2.0 * S1);
   S1 -= d * count;
   p = np;
-  s1 = s2 = f1 = f2 = g2 = 0.0f;
-  n = pos = seen = 0;
+  s1 = s2 = f1 = f2 = g2 = F{};
+  n = pos = seen = I{};
 }
 
 template <int CLASS>
 CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l) {
-  cubias_fold_run<CLASS>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->n, l->pos, l->seen, l->S1,
-                         l->S2, l->F1, l->F2, l->G2, l->N, l->POS, l->NF);
+  cubias_fold_run<CLASS>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx, l->n, l->pos,
+                         l->seen, l->S1, l->S2, l->F1, l->F2, l->G2, l->N, l->POS, l->NF);
 }
 
 /* A flushed lane as mergeable moments. */
