@@ -230,13 +230,13 @@ __global__ void write_header_kernel(cubias_export_header_t hdr, cubias_export_he
 
 
 
-// Widest vector for a dtype and activation class: 16-byte loads, or 8-byte
-// ones for the smooth activations on 16-bit data (fewer live registers).
+// Widest vector for a dtype and activation class: 16-byte loads, or one lane
+// per thread (still coalesced across the warp) for the smooth activations:
+// their libm calls keep many registers live (four lanes spill on sm_120, two
+// on sm_75..90), and they are compute-bound anyway.
 template <class DT, int CLASS>
 constexpr int vec_width() {
-  return CLASS == CUBIAS_CLASS_SMOOTH && sizeof(typename DT::storage) == 2
-             ? 4
-             : 16 / (int)sizeof(typename DT::storage);
+  return CLASS == CUBIAS_CLASS_SMOOTH ? 1 : 16 / (int)sizeof(typename DT::storage);
 }
 
 template <class DT, int CLASS>
