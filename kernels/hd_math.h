@@ -323,6 +323,7 @@ CUBIAS_HD void cubias_count_if(I &count, I mask) {
   count = mask ? count + 1 : count;
 }
 CUBIAS_HD int cubias_true_like(int) { return 1; }
+CUBIAS_HD int cubias_to_int(float x) { return (int)x; }
 /* Only the CPU statistics engine (host/cpu_engine.inc), which defines
  * CUBIAS_CPU_SIMD, uses them. */
 #if !defined(__CUDACC__) && defined(CUBIAS_CPU_SIMD)
@@ -346,6 +347,7 @@ typedef int cubias_vi __attribute__((vector_size(4 * CUBIAS_CPU_LANES)));
 CUBIAS_HD cubias_vf cubias_abs_lane(cubias_vf x) { return (cubias_vf)((cubias_vi)x & 0x7fffffff); }
 CUBIAS_HD cubias_vi cubias_one_if(cubias_vi mask) { return mask & 1; }
 CUBIAS_HD cubias_vi cubias_true_like(cubias_vi) { return cubias_vi{} - 1; }
+CUBIAS_HD cubias_vi cubias_to_int(cubias_vf x) { return __builtin_convertvector(x, cubias_vi); }
 CUBIAS_HD cubias_vf cubias_fma(cubias_vf a, cubias_vf b, cubias_vf c) {
 #if defined(__AVX512F__)
   __m512 x, y, z;
@@ -368,14 +370,89 @@ CUBIAS_HD cubias_vf cubias_fma(cubias_vf a, cubias_vf b, cubias_vf c) {
 }
 #endif
 
+/* ---- smooth activations on lanes (the CPU engine) ------------------------ */
+
+/* tanh, sigmoid and SiLU written with selects and fused multiply-adds only, so
+ * the CPU engine runs them on SIMD lanes and on scalar lanes (the lanes left
+ * over) with the same bits on every build. exp is Cephes' expf (S. Moshier):
+ * x = k ln2 + r with |r| <= ln2/2, a degree-6 polynomial in r, times 2^k;
+ * within about 1 ulp, x clamped to [-87.3, 88] (the activations have
+ * saturated long before). tanh is Cephes' tanhf: an odd polynomial below
+ * |x| = 0.625, 1 - 2 / (exp(2|x|) + 1) above. GELU needs erfc and stays on
+ * libm (cubias_act_eval), as do the CUDA kernels for all four. */
+template <class F>
+CUBIAS_HD F cubias_splat(float c) {
+  return F{} + c;
+}
+
+template <class F, class I>
+CUBIAS_HD F cubias_exp_lane(F x) {
+  x = x > 88.0f ? cubias_splat<F>(88.0f) : x;
+  x = x < -87.3365447504f ? cubias_splat<F>(-87.3365447504f) : x;
+  /* k = round(x / ln2): adding 1.5 * 2^23 rounds to an integer (|x / ln2| < 2^22). */
+  const F magic = cubias_splat<F>(12582912.0f);
+  const F k = (x * 1.44269504088896341f + magic) - magic;
+  F r = cubias_fma(k, cubias_splat<F>(-0.693359375f), x); /* ln2 in two parts */
+  r = cubias_fma(k, cubias_splat<F>(2.12194440e-4f), r);
+  F p = cubias_splat<F>(1.9875691500e-4f);
+  p = cubias_fma(p, r, cubias_splat<F>(1.3981999507e-3f));
+  p = cubias_fma(p, r, cubias_splat<F>(8.3334519073e-3f));
+  p = cubias_fma(p, r, cubias_splat<F>(4.1665795894e-2f));
+  p = cubias_fma(p, r, cubias_splat<F>(1.6666665459e-1f));
+  p = cubias_fma(p, r, cubias_splat<F>(5.0000001201e-1f));
+  const F e = cubias_fma(p, r * r, r) + 1.0f;
+  const I bits = (cubias_to_int(k) + 127) << 23; /* 2^k, k in [-126, 127] */
+  F scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return e * scale;
+}
+
+template <class F, class I>
+CUBIAS_HD F cubias_tanh_lane(F x) {
+  const F a = cubias_abs_lane(x);
+  const F z = x * x;
+  F p = cubias_splat<F>(-5.70498872745e-3f);
+  p = cubias_fma(p, z, cubias_splat<F>(2.06390887954e-2f));
+  p = cubias_fma(p, z, cubias_splat<F>(-5.37397155531e-2f));
+  p = cubias_fma(p, z, cubias_splat<F>(1.33314422036e-1f));
+  p = cubias_fma(p, z, cubias_splat<F>(-3.33332819422e-1f));
+  const F small = cubias_fma(p * z, x, x);
+  const F e = cubias_exp_lane<F, I>((a < 9.0f ? a : cubias_splat<F>(9.0f)) * 2.0f);
+  F big = 1.0f - 2.0f / (e + 1.0f);
+  big = x < 0.0f ? -big : big;
+  return a < 0.625f ? small : big;
+}
+
+/* y = phi(x), dy = phi'(x) for ACT in {tanh, sigmoid, SiLU}, finite x (the
+ * formulas of cubias_act_eval). */
+template <int ACT, class F, class I>
+CUBIAS_HD void cubias_smooth_lane(F x, F &y, F &dy) {
+  if constexpr (ACT == CUBIAS_HD_TANH) {
+    y = cubias_tanh_lane<F, I>(x);
+    dy = 1.0f - y * y;
+  } else {
+    static_assert(ACT == CUBIAS_HD_SIGMOID || ACT == CUBIAS_HD_SILU, "tanh, sigmoid or SiLU");
+    const F sg = 1.0f / (1.0f + cubias_exp_lane<F, I>(-x));
+    if constexpr (ACT == CUBIAS_HD_SIGMOID) {
+      y = sg;
+      dy = sg * (1.0f - sg);
+    } else {
+      y = x * sg;
+      dy = sg * (1.0f + x * (1.0f - sg));
+    }
+  }
+}
+
 /* The element step, with selects and bitwise ops only (no branches). A
  * non-finite entry stands in as the pivot: it adds 0 to the sums and cannot
  * move min or max, since the pivot is a finite value of the same chunk. ReLU
  * passes slope 0. Smooth activations are scalar only (they call libm). The
  * caller counts the entries it pushes; non-finite = pushed - n. FINITE: the
  * caller vouches that every x is finite (or checks afterwards and redoes the
- * step), the selects fold away and the caller adds the finite count n itself. */
-template <int CLASS, bool FINITE = false, class F, class I>
+ * step), the selects fold away and the caller adds the finite count n itself.
+ * ACT (smooth class, CPU engine): tanh, sigmoid or SiLU through
+ * cubias_smooth_lane, on any lane type; -1: the runtime act through libm. */
+template <int CLASS, bool FINITE = false, int ACT = -1, class F, class I>
 CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, F &f2, F &g2,
                            F &mn, F &mx, I &n, I &pos) {
   I fin;
@@ -397,8 +474,17 @@ CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, 
     y = fin ? y : zero;
     f1 += y;
     f2 = cubias_fma(y, y, f2);
-  } else if constexpr (CLASS == CUBIAS_CLASS_SMOOTH) {
+  } else if constexpr (CLASS == CUBIAS_CLASS_SMOOTH && ACT < 0) {
     cubias_elem_smooth(x, xs, fin, act, slope, f1, f2, g2);
+  } else if constexpr (CLASS == CUBIAS_CLASS_SMOOTH) {
+    const F zero = xs - xs;
+    F y, dy;
+    cubias_smooth_lane<ACT, F, I>(xs, y, dy);
+    y = fin ? y : zero;
+    dy = fin ? dy : zero;
+    f1 += y;
+    f2 = cubias_fma(y, y, f2);
+    g2 = cubias_fma(dy, dy, g2);
   }
 }
 
