@@ -417,7 +417,8 @@ CUBIAS_HD F cubias_tanh_lane(F x) {
   p = cubias_fma(p, z, cubias_splat<F>(1.33314422036e-1f));
   p = cubias_fma(p, z, cubias_splat<F>(-3.33332819422e-1f));
   const F small = cubias_fma(p * z, x, x);
-  const F e = cubias_exp_lane<F, I>((a < 9.0f ? a : cubias_splat<F>(9.0f)) * 2.0f);
+  /* Beyond |x| = 10, tanh rounds to +-1: the cap keeps exp finite. */
+  const F e = cubias_exp_lane<F, I>((a < 10.0f ? a : cubias_splat<F>(10.0f)) * 2.0f);
   F big = 1.0f - 2.0f / (e + 1.0f);
   big = x < 0.0f ? -big : big;
   return a < 0.625f ? small : big;

@@ -1,0 +1,94 @@
+// The CPU engine's exp, tanh, sigmoid and SiLU on lanes (kernels/hd_math.h)
+// against std::exp / std::tanh in double, in units in the last place of the
+// float result; and the SIMD-lane forms against the scalar ones, bit for bit
+// (the engine mixes both within one accumulator).
+#define CUBIAS_CPU_SIMD 1
+#pragma GCC diagnostic ignored "-Wpsabi"  // vector lanes wider than this build's registers
+#include "../kernels/hd_math.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <vector>
+
+#include "util.h"
+
+namespace {
+
+// |got - want| in float ulps at want.
+double ulps(float got, double want) {
+  const float w = (float)want;
+  const double ulp = (double)nextafterf(fabsf(w), INFINITY) - (double)fabsf(w);
+  return fabs((double)got - want) / (ulp > 0 ? ulp : 1e-45);
+}
+
+// Arguments spread over [lo, hi): a dense grid plus every float near 0.
+std::vector<float> sweep(float lo, float hi) {
+  std::vector<float> xs;
+  for (float x = lo; x < hi; x += (hi - lo) / 400000.0f) xs.push_back(x);
+  for (float x = 1e-30f; x < 1e-2f; x *= 1.01f) xs.push_back(x), xs.push_back(-x);
+  xs.push_back(0.0f);
+  xs.push_back(-0.0f);
+  return xs;
+}
+
+double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+float tanh_lane(float x) { return cubias_tanh_lane<float, int>(x); }
+float exp_lane(float x) { return cubias_exp_lane<float, int>(x); }
+
+TEST(LaneMath, WithinAFewUlpsOfDouble) {
+  double e = 0, t = 0, s = 0, q = 0, ds = 0;
+  for (float x : sweep(-87.0f, 88.0f)) e = fmax(e, ulps(exp_lane(x), exp((double)x)));
+  for (float x : sweep(-20.0f, 20.0f)) {
+    t = fmax(t, ulps(tanh_lane(x), tanh((double)x)));
+    float y, dy;
+    cubias_smooth_lane<CUBIAS_HD_SIGMOID, float, int>(x, y, dy);
+    s = fmax(s, ulps(y, sigmoid(x)));
+    ds = fmax(ds, fabs(dy - sigmoid(x) * (1 - sigmoid(x))));
+    cubias_smooth_lane<CUBIAS_HD_SILU, float, int>(x, y, dy);
+    q = fmax(q, ulps(y, x * sigmoid(x)));
+  }
+  EXPECT_LE(e, 1.5) << "exp";
+  EXPECT_LE(t, 2.0) << "tanh";
+  EXPECT_LE(s, 3.0) << "sigmoid";
+  EXPECT_LE(q, 3.0) << "SiLU";
+  EXPECT_LE(ds, 1e-7) << "sigmoid'";
+}
+
+TEST(LaneMath, SaturatesWithoutOverflowOrNaN) {
+  EXPECT_EQ(tanh_lane(1e30f), 1.0f);
+  EXPECT_EQ(tanh_lane(-1e30f), -1.0f);
+  EXPECT_TRUE(isfinite(exp_lane(1e30f)));  // clamped at exp(88)
+  EXPECT_GE(exp_lane(-1e30f), 0.0f);
+  float y, dy;
+  cubias_smooth_lane<CUBIAS_HD_SIGMOID, float, int>(-1e30f, y, dy);
+  EXPECT_TRUE(y >= 0.0f && y < 1e-37f && isfinite(dy));
+  cubias_smooth_lane<CUBIAS_HD_SILU, float, int>(1e30f, y, dy);
+  EXPECT_EQ(y, 1e30f);
+}
+
+// Vector lanes give the scalar bits for every lane.
+template <int ACT>
+void expect_vector_is_scalar(const std::vector<float> &xs) {
+  constexpr int W = CUBIAS_CPU_LANES;
+  for (size_t i = 0; i + W <= xs.size(); i += W) {
+    cubias_vf v, y, dy;
+    memcpy(&v, &xs[i], sizeof v);
+    cubias_smooth_lane<ACT, cubias_vf, cubias_vi>(v, y, dy);
+    for (int k = 0; k < W; ++k) {
+      float sy, sdy;
+      cubias_smooth_lane<ACT, float, int>(xs[i + k], sy, sdy);
+      ASSERT_EQ(memcmp(&sy, &y[k], 4), 0) << "act " << ACT << " x = " << xs[i + k];
+      ASSERT_EQ(memcmp(&sdy, &dy[k], 4), 0) << "act " << ACT << " x = " << xs[i + k];
+    }
+  }
+}
+
+TEST(LaneMath, VectorLanesMatchScalarBitForBit) {
+  const std::vector<float> xs = tu::normal(4096, 0.0, 6.0, 5);
+  expect_vector_is_scalar<CUBIAS_HD_TANH>(xs);
+  expect_vector_is_scalar<CUBIAS_HD_SIGMOID>(xs);
+  expect_vector_is_scalar<CUBIAS_HD_SILU>(xs);
+}
+
+}  // namespace
