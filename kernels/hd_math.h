@@ -372,22 +372,24 @@ CUBIAS_HD cubias_vf cubias_fma(cubias_vf a, cubias_vf b, cubias_vf c) {
 
 /* ---- smooth activations on lanes (the CPU engine) ------------------------ */
 
-/* tanh, sigmoid and SiLU written with selects and fused multiply-adds only, so
- * the CPU engine runs them on SIMD lanes and on scalar lanes (the lanes left
- * over) with the same bits on every build. exp is Cephes' expf (S. Moshier):
- * x = k ln2 + r with |r| <= ln2/2, a degree-6 polynomial in r, times 2^k;
- * within about 1 ulp, x clamped to [-87.3, 88] (the activations have
- * saturated long before). tanh is Cephes' tanhf: an odd polynomial below
- * |x| = 0.625, 1 - 2 / (exp(2|x|) + 1) above. GELU needs erfc and stays on
- * libm (cubias_act_eval), as do the CUDA kernels for all four. */
+/* tanh, sigmoid, GELU and SiLU written with selects and fused multiply-adds
+ * only, so the CPU engine runs them on SIMD lanes and on scalar lanes (the
+ * lanes left over) with the same bits on every build. exp is Cephes' expf
+ * (S. Moshier): x = k ln2 + r with |r| <= ln2/2, a degree-6 polynomial in r,
+ * times 2^k; within about 1 ulp, +Inf above 88.72 and 0 below -87.33 (no
+ * subnormal results). tanh is Cephes' tanhf: an odd polynomial below |x| =
+ * 0.625, 1 - 2 / (exp(2|x|) + 1) above. The normal cdf uses the Chebyshev fit
+ * of erfc from Numerical Recipes (erfcc, relative error < 1.2e-7 in exact
+ * arithmetic).
+ * The CUDA kernels call the device libm instead (cubias_act_eval). */
 template <class F>
 CUBIAS_HD F cubias_splat(float c) {
   return F{} + c;
 }
 
 template <class F, class I>
-CUBIAS_HD F cubias_exp_lane(F x) {
-  x = x > 88.0f ? cubias_splat<F>(88.0f) : x;
+CUBIAS_HD F cubias_exp_lane(F x_in) {
+  F x = x_in > 88.0f ? cubias_splat<F>(88.0f) : x_in;
   x = x < -87.3365447504f ? cubias_splat<F>(-87.3365447504f) : x;
   /* k = round(x / ln2): adding 1.5 * 2^23 rounds to an integer (|x / ln2| < 2^22). */
   const F magic = cubias_splat<F>(12582912.0f);
@@ -404,7 +406,9 @@ CUBIAS_HD F cubias_exp_lane(F x) {
   const I bits = (cubias_to_int(k) + 127) << 23; /* 2^k, k in [-126, 127] */
   F scale;
   memcpy(&scale, &bits, sizeof scale);
-  return e * scale;
+  F y = e * scale;
+  y = x_in > 88.7228394f ? cubias_splat<F>(INFINITY) : y;
+  return x_in < -87.3365447504f ? F{} : y;
 }
 
 template <class F, class I>
@@ -424,15 +428,45 @@ CUBIAS_HD F cubias_tanh_lane(F x) {
   return a < 0.625f ? small : big;
 }
 
-/* y = phi(x), dy = phi'(x) for ACT in {tanh, sigmoid, SiLU}, finite x (the
- * formulas of cubias_act_eval). */
+/* The standard normal cdf, 0.5 erfc(-x / sqrt 2), through erfc(z) ~ t exp(-z^2
+ * + c(t)), t = 1 / (1 + z / 2), z = |x| / sqrt 2. z^2 = x^2 / 2 is taken from x
+ * exactly (x^2 = xx + e by fma) and exp(-z^2 + c) as exp(-xx / 2) exp(c - e / 2):
+ * a float z^2 near 80 would carry an error of 1e-5 of its own. */
+template <class F, class I>
+CUBIAS_HD F cubias_ncdf_lane(F x_in) {
+  /* Beyond |x| = 14 the cdf is 0 or 1 in float; the cap keeps x^2 finite. */
+  F x = x_in < -14.0f ? cubias_splat<F>(-14.0f) : x_in;
+  x = x > 14.0f ? cubias_splat<F>(14.0f) : x;
+  const F t = 1.0f / (1.0f + cubias_abs_lane(x) * 0.35355339059327376f);
+  F q = cubias_splat<F>(0.17087277f);
+  q = cubias_fma(q, t, cubias_splat<F>(-0.82215223f));
+  q = cubias_fma(q, t, cubias_splat<F>(1.48851587f));
+  q = cubias_fma(q, t, cubias_splat<F>(-1.13520398f));
+  q = cubias_fma(q, t, cubias_splat<F>(0.27886807f));
+  q = cubias_fma(q, t, cubias_splat<F>(-0.18628806f));
+  q = cubias_fma(q, t, cubias_splat<F>(0.09678418f));
+  q = cubias_fma(q, t, cubias_splat<F>(0.37409196f));
+  q = cubias_fma(q, t, cubias_splat<F>(1.00002368f));
+  const F xx = x * x;
+  const F e = cubias_fma(x, x, -xx);
+  const F c = cubias_fma(t, q, cubias_splat<F>(-1.26551223f)) - 0.5f * e;
+  const F half_erfc = 0.5f * t * cubias_exp_lane<F, I>(-0.5f * xx) * cubias_exp_lane<F, I>(c);
+  return x > 0.0f ? 1.0f - half_erfc : half_erfc;
+}
+
+/* y = phi(x), dy = phi'(x) for ACT in {tanh, sigmoid, GELU, SiLU}, finite x
+ * (the formulas of cubias_act_eval). */
 template <int ACT, class F, class I>
 CUBIAS_HD void cubias_smooth_lane(F x, F &y, F &dy) {
   if constexpr (ACT == CUBIAS_HD_TANH) {
     y = cubias_tanh_lane<F, I>(x);
     dy = 1.0f - y * y;
+  } else if constexpr (ACT == CUBIAS_HD_GELU) {
+    const F cdf = cubias_ncdf_lane<F, I>(x);
+    y = x * cdf;
+    dy = cdf + x * 0.39894228040143268f * cubias_exp_lane<F, I>(-0.5f * x * x);
   } else {
-    static_assert(ACT == CUBIAS_HD_SIGMOID || ACT == CUBIAS_HD_SILU, "tanh, sigmoid or SiLU");
+    static_assert(ACT == CUBIAS_HD_SIGMOID || ACT == CUBIAS_HD_SILU, "a smooth activation");
     const F sg = 1.0f / (1.0f + cubias_exp_lane<F, I>(-x));
     if constexpr (ACT == CUBIAS_HD_SIGMOID) {
       y = sg;
@@ -451,7 +485,7 @@ CUBIAS_HD void cubias_smooth_lane(F x, F &y, F &dy) {
  * caller counts the entries it pushes; non-finite = pushed - n. FINITE: the
  * caller vouches that every x is finite (or checks afterwards and redoes the
  * step), the selects fold away and the caller adds the finite count n itself.
- * ACT (smooth class, CPU engine): tanh, sigmoid or SiLU through
+ * ACT (smooth class, CPU engine): tanh, sigmoid, GELU or SiLU through
  * cubias_smooth_lane, on any lane type; -1: the runtime act through libm. */
 template <int CLASS, bool FINITE = false, int ACT = -1, class F, class I>
 CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, F &f2, F &g2,

@@ -1,5 +1,5 @@
-// The CPU engine's exp, tanh, sigmoid and SiLU on lanes (kernels/hd_math.h)
-// against std::exp / std::tanh in double, in units in the last place of the
+// The CPU engine's exp, normal cdf, tanh, sigmoid, GELU and SiLU on lanes
+// (kernels/hd_math.h) against std::exp / erfc / tanh in double, in units in the last place of the
 // float result; and the SIMD-lane forms against the scalar ones, bit for bit
 // (the engine mixes both within one accumulator).
 #define CUBIAS_CPU_SIMD 1
@@ -35,9 +35,13 @@ std::vector<float> sweep(float lo, float hi) {
 double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 float tanh_lane(float x) { return cubias_tanh_lane<float, int>(x); }
 float exp_lane(float x) { return cubias_exp_lane<float, int>(x); }
+float ncdf_lane(float x) { return cubias_ncdf_lane<float, int>(x); }
+double ncdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+double gelu(double x) { return 0.5 * x * erfc(-x / sqrt(2.0)); }
+double gelu_grad(double x) { return 0.5 * erfc(-x / sqrt(2.0)) + x * exp(-0.5 * x * x) / sqrt(2 * M_PI); }
 
 TEST(LaneMath, WithinAFewUlpsOfDouble) {
-  double e = 0, t = 0, s = 0, q = 0, ds = 0;
+  double e = 0, t = 0, s = 0, q = 0, ds = 0, c = 0, g = 0, dg = 0;
   for (float x : sweep(-87.0f, 88.0f)) e = fmax(e, ulps(exp_lane(x), exp((double)x)));
   for (float x : sweep(-20.0f, 20.0f)) {
     t = fmax(t, ulps(tanh_lane(x), tanh((double)x)));
@@ -47,24 +51,39 @@ TEST(LaneMath, WithinAFewUlpsOfDouble) {
     ds = fmax(ds, fabs(dy - sigmoid(x) * (1 - sigmoid(x))));
     cubias_smooth_lane<CUBIAS_HD_SILU, float, int>(x, y, dy);
     q = fmax(q, ulps(y, x * sigmoid(x)));
+    if (ncdf(x) > 1e-37) c = fmax(c, fabs(ncdf_lane(x) - ncdf(x)) / ncdf(x));
+    cubias_smooth_lane<CUBIAS_HD_GELU, float, int>(x, y, dy);
+    g = fmax(g, fabs(y - gelu(x)) / fmax(fabs(gelu(x)), 1e-30) * (fabs(gelu(x)) > 1e-30));
+    dg = fmax(dg, fabs(dy - gelu_grad(x)));
   }
   EXPECT_LE(e, 1.5) << "exp";
   EXPECT_LE(t, 2.0) << "tanh";
   EXPECT_LE(s, 3.0) << "sigmoid";
   EXPECT_LE(q, 3.0) << "SiLU";
+  EXPECT_LE(c, 6e-7) << "normal cdf, relative";
+  EXPECT_LE(g, 6e-7) << "GELU, relative";
+  EXPECT_LE(dg, 3e-7) << "GELU'";
   EXPECT_LE(ds, 1e-7) << "sigmoid'";
 }
 
 TEST(LaneMath, SaturatesWithoutOverflowOrNaN) {
   EXPECT_EQ(tanh_lane(1e30f), 1.0f);
   EXPECT_EQ(tanh_lane(-1e30f), -1.0f);
-  EXPECT_TRUE(isfinite(exp_lane(1e30f)));  // clamped at exp(88)
-  EXPECT_GE(exp_lane(-1e30f), 0.0f);
+  EXPECT_EQ(exp_lane(89.0f), INFINITY);
+  EXPECT_EQ(exp_lane(-1e30f), 0.0f);
   float y, dy;
   cubias_smooth_lane<CUBIAS_HD_SIGMOID, float, int>(-1e30f, y, dy);
   EXPECT_TRUE(y >= 0.0f && y < 1e-37f && isfinite(dy));
   cubias_smooth_lane<CUBIAS_HD_SILU, float, int>(1e30f, y, dy);
   EXPECT_EQ(y, 1e30f);
+  for (float x : {-3e38f, -1e30f, 1e30f, 3e38f}) {
+    cubias_smooth_lane<CUBIAS_HD_SILU, float, int>(x, y, dy);
+    EXPECT_TRUE(isfinite(y) && isfinite(dy)) << "SiLU " << x;
+    EXPECT_EQ(dy, x > 0 ? 1.0f : 0.0f) << "SiLU' " << x;
+    cubias_smooth_lane<CUBIAS_HD_GELU, float, int>(x, y, dy);
+    EXPECT_EQ(y, x > 0 ? x : 0.0f) << "GELU " << x;
+    EXPECT_EQ(dy, x > 0 ? 1.0f : 0.0f) << "GELU' " << x;
+  }
 }
 
 // Vector lanes give the scalar bits for every lane.
@@ -89,6 +108,7 @@ TEST(LaneMath, VectorLanesMatchScalarBitForBit) {
   expect_vector_is_scalar<CUBIAS_HD_TANH>(xs);
   expect_vector_is_scalar<CUBIAS_HD_SIGMOID>(xs);
   expect_vector_is_scalar<CUBIAS_HD_SILU>(xs);
+  expect_vector_is_scalar<CUBIAS_HD_GELU>(xs);
 }
 
 }  // namespace
