@@ -348,7 +348,14 @@ CUBIAS_HD cubias_vf cubias_abs_lane(cubias_vf x) { return (cubias_vf)((cubias_vi
 CUBIAS_HD cubias_vi cubias_one_if(cubias_vi mask) { return mask & 1; }
 CUBIAS_HD cubias_vi cubias_true_like(cubias_vi) { return cubias_vi{} - 1; }
 CUBIAS_HD cubias_vi cubias_to_int(cubias_vf x) { return __builtin_convertvector(x, cubias_vi); }
-CUBIAS_HD cubias_vf cubias_fma(cubias_vf a, cubias_vf b, cubias_vf c) {
+#if defined(__AVX512F__) || defined(__FMA__)
+CUBIAS_HD
+#else
+/* Four libm calls without an FMA unit: one call site for them keeps the
+ * baseline build small (it compiled 4x slower with them inlined everywhere). */
+inline __attribute__((noinline))
+#endif
+cubias_vf cubias_fma(cubias_vf a, cubias_vf b, cubias_vf c) {
 #if defined(__AVX512F__)
   __m512 x, y, z;
 #elif defined(__FMA__)
