@@ -3,6 +3,7 @@
 #define CUBIAS_CLI_H
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct Args {
   // A whole number in [lo, hi] (decimal, optional sign).
   bool integer(const std::string &k, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
                std::string *err) const;
+  // One of `names`: *out is its index; dflt is the index without the option, or
+  // -1 where the option is required.
+  bool choice(const std::string &k, std::initializer_list<const char *> names, int dflt, int *out,
+              std::string *err) const;
   std::map<std::string, std::string> opts;
   std::vector<std::string> positional;
 

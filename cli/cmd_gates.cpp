@@ -11,15 +11,9 @@ int run_gates(const Args &a) {
   if (!a.positional.empty()) return fail("gates takes no file argument (see cubias gates --help)");
   std::string err, out;
   if (!out_path(a, &out, &err)) return fail(err);
-  const std::string cell_s = a.get("cell", "");
-  cubias_rnn_cell_t cell;
-  if (cell_s == "lstm")
-    cell = CUBIAS_RNN_LSTM;
-  else if (cell_s == "gru")
-    cell = CUBIAS_RNN_GRU;
-  else
-    return fail("--cell must be lstm or gru" + (cell_s.empty() ? std::string(" (required)")
-                                                                : " (got '" + cell_s + "')"));
+  int cell_i;
+  if (!a.choice("cell", {"lstm", "gru"}, -1, &cell_i, &err)) return fail(err);
+  const cubias_rnn_cell_t cell = cell_i == 0 ? CUBIAS_RNN_LSTM : CUBIAS_RNN_GRU;
   const int64_t G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
   if (!a.has("hidden")) return fail("--hidden H is required (the hidden size)");
   const int64_t kMax = int64_t(1) << 24;
@@ -28,9 +22,9 @@ int run_gates(const Args &a) {
       !a.integer("vectors", 1, 1, 2, &vectors, &err) ||
       !a.integer("seed", 0, 0, INT64_MAX, &seed, &err))
     return fail(err);
-  const std::string format = a.get("format", "keras");
-  if (format != "keras" && format != "pytorch")
-    return fail("--format must be keras or pytorch (got '" + format + "')");
+  int format_i;
+  if (!a.choice("format", {"keras", "pytorch"}, 0, &format_i, &err)) return fail(err);
+  const std::string format = format_i == 0 ? "keras" : "pytorch";
   const bool bidir = a.has("bidirectional");
   if (format == "keras" && (a.has("input") || a.has("layers") || bidir))
     return fail("--input, --layers and --bidirectional describe a PyTorch module: use --format pytorch "
@@ -43,15 +37,12 @@ int run_gates(const Args &a) {
   }
   cubias_gate_config_t cfg;
   cubias_gate_config_default(&cfg);
-  const std::string scheme = a.get("scheme", "constant");
-  if (scheme == "constant")
-    cfg.scheme = CUBIAS_GATE_CONSTANT;
-  else if (scheme == "retention")
-    cfg.scheme = CUBIAS_GATE_RETENTION;
-  else if (scheme == "chrono")
-    cfg.scheme = CUBIAS_GATE_CHRONO;
-  else
-    return fail("--scheme must be constant, retention or chrono (got '" + scheme + "')");
+  static const cubias_gate_scheme_t kSchemes[] = {CUBIAS_GATE_CONSTANT, CUBIAS_GATE_RETENTION,
+                                                  CUBIAS_GATE_CHRONO};
+  int scheme_i;
+  if (!a.choice("scheme", {"constant", "retention", "chrono"}, 0, &scheme_i, &err))
+    return fail(err);
+  cfg.scheme = kSchemes[scheme_i];
   if (!a.number("value", cfg.value, &cfg.value, &err) ||
       !a.number("retention", cfg.retention, &cfg.retention, &err) ||
       !a.number("steps", cfg.steps, &cfg.steps, &err) ||
@@ -114,8 +105,10 @@ int run_gates(const Args &a) {
     if (!npy::write(out, shape, host.data(), kind, &err)) return fail(err);
   }
   const char *gate = cell == CUBIAS_RNN_LSTM ? "forget gate f" : "update gate z";
-  printf("gates: %s %s, hidden %lld, scheme %s -> %s %s %s\n", format.c_str(), cell_s.c_str(),
-         (long long)H, scheme.c_str(), out.c_str(), shape_str(shape).c_str(), npy::kind_name(kind));
+  static const char *const kSchemeNames[] = {"constant", "retention", "chrono"};
+  printf("gates: %s %s, hidden %lld, scheme %s -> %s %s %s\n", format.c_str(),
+         cell_i == 0 ? "lstm" : "gru", (long long)H, kSchemeNames[scheme_i], out.c_str(),
+         shape_str(shape).c_str(), npy::kind_name(kind));
   printf("  %-28s %12s %12s %12s\n", "", "min", "mean", "max");
   printf("  %-28s %12.6f %12.6f %12.6f\n", "effective bias b", rep.bias_min, rep.bias_mean,
          rep.bias_max);

@@ -21,14 +21,10 @@ int run_mask(const Args &a) {
     return fail(err);
   const bool causal = a.has("causal");
   if (a.has("offset") && !causal) return fail("--offset needs --causal");
-  const std::string er = a.get("empty-row", "equal");
-  cubias_mask_empty_row_t empty;
-  if (er == "equal")
-    empty = CUBIAS_MASK_EMPTY_ROW_EQUAL;
-  else if (er == "zero")
-    empty = CUBIAS_MASK_EMPTY_ROW_ZERO;
-  else
-    return fail("--empty-row must be equal or zero (got '" + er + "')");
+  int empty_i;
+  if (!a.choice("empty-row", {"equal", "zero"}, 0, &empty_i, &err)) return fail(err);
+  const cubias_mask_empty_row_t empty =
+      empty_i == 0 ? CUBIAS_MASK_EMPTY_ROW_EQUAL : CUBIAS_MASK_EMPTY_ROW_ZERO;
   cubias_dtype_t dt;
   npy::Kind kind;
   if (!parse_out_dtype(a, &dt, &kind, &err)) return fail(err);

@@ -65,6 +65,31 @@ bool Args::number(const std::string &k, double dflt, double *out, std::string *e
   return true;
 }
 
+bool Args::choice(const std::string &k, std::initializer_list<const char *> names, int dflt,
+                  int *out, std::string *err) const {
+  const std::string v = get(k, "");
+  int i = 0;
+  for (const char *n : names) {
+    if (has(k) && v == n) {
+      *out = i;
+      return true;
+    }
+    ++i;
+  }
+  if (!has(k) && dflt >= 0) {
+    *out = dflt;
+    return true;
+  }
+  std::string list;
+  i = 0;
+  for (const char *n : names) {
+    list += (i == 0 ? "" : i + 1 == (int)names.size() ? " or " : ", ") + std::string(n);
+    ++i;
+  }
+  *err = "--" + k + " must be " + list + (has(k) ? " (got '" + v + "')" : " (required)");
+  return false;
+}
+
 bool Args::integer(const std::string &k, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
                    std::string *err) const {
   if (!has(k)) {
