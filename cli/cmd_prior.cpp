@@ -17,6 +17,14 @@ static int write_bias(Session &s, const void *d, int64_t K, cubias_dtype_t dt, n
   return 0;
 }
 
+// Opens the session, copies the labels to the backend (*labels) and allocates
+// out_bytes there for the biases (*out).
+static bool stage(Session &s, const Args &a, const std::vector<char> &host, size_t out_bytes,
+                  const void **labels, void **out, std::string *err) {
+  return s.open(a, err) && s.to_backend(host.data(), host.size(), labels, err) &&
+         s.alloc(out_bytes, out, err);
+}
+
 int run_prior(const Args &a) {
   std::string err, out;
   if (!out_path(a, &out, &err)) return fail(err);
@@ -97,11 +105,9 @@ int run_prior(const Args &a) {
     } else {
       return fail("--anchor must be mean_zero, pin:K or log_prob (got '" + anchor + "')");
     }
-    if (!s.open(a, &err)) return fail(err);
     const void *dl = nullptr;
     void *d = nullptr;
-    if (!s.to_backend(host.data(), host.size(), &dl, &err) || !s.alloc((size_t)K * item, &d, &err))
-      return fail(err);
+    if (!stage(s, a, host, (size_t)K * item, &dl, &d, &err)) return fail(err);
     cubias_status_t st = cubias_prior_softmax_from_labels(
         s.handle(), dl, i64 ? CUBIAS_INDEX_INT64 : CUBIAS_INDEX_INT32, h.count, K, alpha, an, pin,
         d, dt, &bad);
@@ -126,11 +132,9 @@ int run_prior(const Args &a) {
     }
     if (a.has("anchor"))
       return fail("--anchor applies to class-index labels only (sigmoid priors have no free constant)");
-    if (!s.open(a, &err)) return fail(err);
     const void *dl = nullptr;
     void *d = nullptr;
-    if (!s.to_backend(host.data(), host.size(), &dl, &err) || !s.alloc((size_t)K * item, &d, &err))
-      return fail(err);
+    if (!stage(s, a, host, (size_t)K * item, &dl, &d, &err)) return fail(err);
     cubias_status_t st = cubias_prior_sigmoid_from_targets(
         s.handle(), (const uint8_t *)dl, h.shape[0], K, alpha, d, dt, &bad);
     if (st && bad > 0)
