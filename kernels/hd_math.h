@@ -297,18 +297,6 @@ CUBIAS_HD void cubias_offer_pivot(float x, float &p, int &have) {
 /* a * b + c with one rounding (scalar lanes; the SIMD form is further down). */
 CUBIAS_HD float cubias_fma(float a, float b, float c) { return fmaf(a, b, c); }
 
-/* The smooth activations' sums for one scalar lane. */
-CUBIAS_HD void cubias_elem_smooth(float x, float xs, int fin, int act, float slope, float &f1,
-                                  float &f2, float &g2) {
-  float y, dy;
-  cubias_act_eval(act, slope, xs, &y, &dy);
-  y = fin ? y : 0.0f;
-  dy = fin ? dy : 0.0f;
-  f1 += y;
-  f2 = cubias_fma(y, y, f2);
-  g2 = cubias_fma(dy, dy, g2);
-}
-
 /* Lane-type helpers: the element step below is written once for a scalar lane
  * (float, int; every backend) and for a SIMD vector of lanes (GCC vector
  * types, the CPU backend's hot loop). Masks are 0/1 for scalars and 0/-1 for
@@ -488,12 +476,12 @@ CUBIAS_HD void cubias_smooth_lane(F x, F &y, F &dy) {
 /* The element step, with selects and bitwise ops only (no branches). A
  * non-finite entry stands in as the pivot: it adds 0 to the sums and cannot
  * move min or max, since the pivot is a finite value of the same chunk. ReLU
- * passes slope 0. Smooth activations are scalar only (they call libm). The
- * caller counts the entries it pushes; non-finite = pushed - n. FINITE: the
- * caller vouches that every x is finite (or checks afterwards and redoes the
- * step), the selects fold away and the caller adds the finite count n itself.
- * ACT (smooth class, CPU engine): tanh, sigmoid, GELU or SiLU through
- * cubias_smooth_lane, on any lane type; -1: the runtime act through libm. */
+ * passes slope 0. The caller counts the entries it pushes; non-finite =
+ * pushed - n. FINITE: the caller vouches that every x is finite (or checks
+ * afterwards and redoes the step), the selects fold away and the caller adds
+ * the finite count n itself. ACT (smooth class): tanh, sigmoid, GELU or SiLU
+ * through cubias_smooth_lane, on any lane type (the CPU engine); -1: the
+ * runtime act through libm, on scalar lanes (the CUDA kernels). */
 template <int CLASS, bool FINITE = false, int ACT = -1, class F, class I>
 CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, F &f2, F &g2,
                            F &mn, F &mx, I &n, I &pos) {
@@ -516,12 +504,13 @@ CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, 
     y = fin ? y : zero;
     f1 += y;
     f2 = cubias_fma(y, y, f2);
-  } else if constexpr (CLASS == CUBIAS_CLASS_SMOOTH && ACT < 0) {
-    cubias_elem_smooth(x, xs, fin, act, slope, f1, f2, g2);
   } else if constexpr (CLASS == CUBIAS_CLASS_SMOOTH) {
     const F zero = xs - xs;
     F y, dy;
-    cubias_smooth_lane<ACT, F, I>(xs, y, dy);
+    if constexpr (ACT < 0)
+      cubias_act_eval(act, slope, xs, &y, &dy);
+    else
+      cubias_smooth_lane<ACT, F, I>(xs, y, dy);
     y = fin ? y : zero;
     dy = fin ? dy : zero;
     f1 += y;
@@ -556,7 +545,7 @@ CUBIAS_HD cubias_vf cubias_to_float(cubias_vi x) { return __builtin_convertvecto
  * whose values drift keeps its pivot close. Inside [min, max], a non-finite
  * entry standing in as the pivot still cannot move them. A run with no finite
  * entry keeps the pivot. Written for scalar lanes (every backend) and SIMD
- * lanes (the CPU engine folds 16 lanes in registers), selects only. */
+ * lanes (the CPU engine folds a register of lanes at a time), selects only. */
 template <int CLASS, class F, class D, class I>
 CUBIAS_HD void cubias_fold_run(F &p, F &s1, F &s2, F &f1, F &f2, F &g2, F mn, F mx, I &n,
                                I &pos, I &seen, D &S1, D &S2, D &F1, D &F2, D &G2, I &N, I &POS,
