@@ -95,6 +95,7 @@ __global__ void __launch_bounds__(kBlock)
     const typename DT::storage *p = x + r * C + c0;
     const int64_t stride = (int64_t)by * C;
     while (r < r1) {
+      const int64_t run = r;  // read back only to redo a run in double
 #pragma unroll 4
       for (int s = 0; s < CUBIAS_RUN_LEN; ++s) {
         if (r >= r1) break;
@@ -106,7 +107,10 @@ __global__ void __launch_bounds__(kBlock)
         r += by;
       }
 #pragma unroll
-      for (int k = 0; k < V; ++k) cubias_lane_flush<CLASS>(&lane[k]);
+      for (int k = 0; k < V; ++k)
+        cubias_lane_flush<CLASS>(
+            &lane[k], [&](int q) { return DT::get(x[(run + (int64_t)q * by) * C + c0 + k]); }, act,
+            slope);
     }
   }
   __shared__ cubias_moments_t sm[kBlock];
@@ -163,6 +167,7 @@ __global__ void __launch_bounds__(kBlock)
   }
   PlaneCursor q = start;
   while (q.e < e1) {
+    const int64_t run = q.e;  // read back only to redo a run in double
 #pragma unroll 2
     for (int s = 0; s < kSteps; ++s) {
       if (q.e >= e1) break;
@@ -172,7 +177,10 @@ __global__ void __launch_bounds__(kBlock)
       for (int k = 0; k < V; ++k) cubias_lane_push<CLASS>(&lane, v[k], act, slope);
       q.advance(step, inner);
     }
-    cubias_lane_flush<CLASS>(&lane);
+    cubias_lane_flush<CLASS>(&lane, [&](int k) {
+      const int64_t e = run + (int64_t)(k / V) * step + k % V, o = e / inner;
+      return DT::get(x[(o * C + c) * inner + (e - o * inner)]);
+    }, act, slope);
   }
   __shared__ cubias_moments_t sm[kBlock / 32];
   cubias_moments_t m = warp_merge(cubias_lane_moments<CLASS>(&lane));
