@@ -611,12 +611,13 @@ CUBIAS_HD I cubias_run_unsafe(F p, F s2, F f2, F mn, F mx, I n, I pos) {
   return over | ((s2 < CUBIAS_RUN_TINY_S2) & (cubias_abs_lane(p) < CUBIAS_RUN_TINY_PIVOT) & !all_pivot);
 }
 
-/* A cheap test that every unsafe run passes (scalar lanes): most runs skip
- * cubias_run_unsafe. */
-template <int CLASS>
-CUBIAS_HD bool cubias_run_suspect(float s2, float f2) {
-  return !(s2 >= CUBIAS_RUN_TINY_S2 && s2 <= FLT_MAX &&
-           (CLASS == CUBIAS_CLASS_NONE || f2 <= FLT_MAX));
+/* A cheap test that every unsafe run passes (nonzero for a suspect run; scalar
+ * and SIMD lanes): most runs skip cubias_run_unsafe. */
+template <int CLASS, class F, class I>
+CUBIAS_HD I cubias_run_suspect(F s2, F f2, I n) {
+  I over = !(s2 <= FLT_MAX);
+  if (CLASS != CUBIAS_CLASS_NONE) over = over | !(f2 <= FLT_MAX);
+  return over | ((s2 < CUBIAS_RUN_TINY_S2) & (n > 0));
 }
 
 /* The run's sums in double: its entries at(0) .. at(count - 1) (non-finite ones
@@ -658,7 +659,7 @@ CUBIAS_HD void cubias_finish_run(float &p, float &s1, float &s2, float &f1, floa
                                  float mn, float mx, int &n, int &pos, int &seen, double &S1,
                                  double &S2, double &F1, double &F2, double &G2, int &N, int &POS,
                                  int &NF, At at, int act, float slope) {
-  if (cubias_run_suspect<CLASS>(s2, f2) && cubias_run_unsafe<CLASS>(p, s2, f2, mn, mx, n, pos)) {
+  if (cubias_run_suspect<CLASS>(s2, f2, n) && cubias_run_unsafe<CLASS>(p, s2, f2, mn, mx, n, pos)) {
     double w1, w2, v1, v2, u2;
     cubias_run_wide<CLASS, ACT>(at, seen, p, act, slope, w1, w2, v1, v2, u2);
     cubias_fold_run<CLASS>(p, w1, w2, v1, v2, u2, mn, mx, n, pos, seen, S1, S2, F1, F2, G2, N, POS,
