@@ -635,7 +635,8 @@ CUBIAS_HD void cubias_run_wide(At at, int count, float p, int act, float slope, 
     s1 += d;
     s2 += d * d;
     if (CLASS == CUBIAS_CLASS_LEAKY) {
-      const double y = x > 0.0f ? (double)x : (double)slope * (double)x;
+      const double neg = (double)slope * (double)x;
+      const double y = x > 0.0f ? (double)x : neg;
       f1 += y;
       f2 += y * y;
     } else if (CLASS == CUBIAS_CLASS_SMOOTH) {
