@@ -164,9 +164,10 @@ if [ $full_build -eq 1 ]; then
     rc=$?
     log=$logs/tests.log
     np=$(grep -cE 'Test +#[0-9]+: .* Passed' "$log")
-    nf=$(grep -cE 'Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception)|Not Run' "$log")
+    nf=$(grep -E 'Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception|Not Run)' "$log" | grep -vc 'Not Run (Disabled)')
     ns=$(grep -cE 'Test +#[0-9]+: .*Skipped' "$log")
-    counts="passed $np, failed $nf, skipped $ns; not run here: $exclude"
+    nd=$(grep -c 'Not Run (Disabled)' "$log")
+    counts="passed $np, failed $nf, skipped $ns, disabled $nd; not run here: $exclude"
     if [ $((np + nf + ns)) -eq 0 ] && [ $rc -ne 124 ]; then
       record tests FAIL "$secs" "ctest ran no test"
     else
