@@ -4,7 +4,7 @@
 #ifndef CUBIAS_DERIVE_OPS_H
 #define CUBIAS_DERIVE_OPS_H
 
-#include "internal.h"
+#include "backend.h"
 
 /* b = t - W v, v from the statistics (kind: CUBIAS_DERIVE_VEC_*). */
 #define CUBIAS_DERIVE_OPS(P)                                                                   \

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cubias.h"
-#include "derive_ref.h"
+#include "derive_from_stats_ref.h"
 #include "gpu_guard.h"
 #ifdef CUBIAS_HAVE_CUDA
 #include <cuda_runtime.h>

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "cubias.h"
-#include "derive2_ref.h"
+#include "priors_gates_masks_ref.h"
 #include "gpu_guard.h"
 #ifdef CUBIAS_HAVE_CUDA
 #include <cuda_runtime.h>

@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "../kernels/derive_math.h"
-#include "derive_ops.h"
+#include "../derive_math.h"
+#include "../derive_ops.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // Built instead of kernels/*.cu when cubias is configured without CUDA
 // (CUBIAS_WITH_CUDA=OFF): the CUDA backend then reports that it is absent.
-#include "derive_ops.h"
+#include "../derive_ops.h"
 
 static cubias_status_t absent(cubias_handle_t h) {
   return cubias_fail(h, CUBIAS_STATUS_NO_DEVICE, "this cubias was built without CUDA support");
@@ -35,7 +35,7 @@ cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *, const cubias
 }
 
 // Gain check (kernels/gain_kernels.cu).
-#include "../kernels/gain_math.h"
+#include "../gain_math.h"
 cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t *, double *,
                                         double *) {
   return absent(h);
@@ -47,7 +47,7 @@ cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *, const d
 
 // "Bias derivations II" launchers (kernels/prior_kernels.cu, gates_kernels.cu,
 // mask_kernels.cu).
-#include "../kernels/derive2_math.h"
+#include "../derive2_math.h"
 cubias_status_t cubias_cuda_d2_fill(cubias_handle_t h, void *, int, int64_t, float) {
   return absent(h);
 }

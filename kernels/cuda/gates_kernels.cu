@@ -4,8 +4,8 @@
 #include <cuda_runtime.h>
 #include <curand_kernel.h>
 
-#include "../host/internal.h"
-#include "derive2_math.h"
+#include "../backend.h"
+#include "../derive2_math.h"
 #include "cuda_util.cuh"
 
 namespace {

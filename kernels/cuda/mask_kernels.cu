@@ -1,8 +1,8 @@
 // CUDA side of rule 11: additive attention masks [B, Tq, Tk].
 #include <cuda_runtime.h>
 
-#include "../host/internal.h"
-#include "derive2_math.h"
+#include "../backend.h"
+#include "../derive2_math.h"
 #include "cuda_util.cuh"
 
 namespace {

@@ -3,8 +3,8 @@
 // Integer atomics only: counts (and so the biases) repeat bit for bit.
 #include <cuda_runtime.h>
 
-#include "../host/internal.h"
-#include "derive2_math.h"
+#include "../backend.h"
+#include "../derive2_math.h"
 #include "cuda_util.cuh"
 
 namespace {

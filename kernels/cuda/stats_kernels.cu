@@ -7,8 +7,8 @@
 #include <cuda_runtime.h>
 #include <limits.h>
 
-#include "../host/internal.h"
-#include "dispatch.h"
+#include "../backend.h"
+#include "../dispatch.h"
 #include "cuda_util.cuh"
 
 namespace {

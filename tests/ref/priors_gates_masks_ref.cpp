@@ -1,5 +1,5 @@
 // Independent fp64 reference for the "Bias derivations II" tests.
-#include "derive2_ref.h"
+#include "priors_gates_masks_ref.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 // Independent fp64 reference for "Bias derivations II" (priors, gates, gate
 // targets, optimistic values, masks). Shares no code with host/ or kernels/.
-#ifndef CUBIAS_DERIVE2_REF_H
-#define CUBIAS_DERIVE2_REF_H
+#ifndef CUBIAS_PRIORS_GATES_MASKS_REF_H
+#define CUBIAS_PRIORS_GATES_MASKS_REF_H
 
 #include <stdint.h>
 
