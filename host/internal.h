@@ -42,4 +42,18 @@ inline int cubias_enum_int(const E &e) {
 size_t cubias_stats_workspace_bytes(cubias_handle_t h, const cubias_plan_t *plan,
                                     int64_t channels);
 
+/* ---- bias writes of the value rules (host/prior_common.cpp) ------------- */
+
+/* SUCCESS for f32/f16/bf16, else INVALID_VALUE recorded against `where`. */
+cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, cubias_dtype_t dtype, const char *where);
+/* n >= 1 and n * dtype size fits in int64. */
+cubias_status_t cubias_check_bias_count(cubias_handle_t h, int64_t n, const char *what,
+                                      const char *where);
+/* Write `value` (checked to fit dtype) to d_bias[0..n) on the handle's backend. */
+cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, cubias_dtype_t dtype,
+                                      int64_t n, double value, const char *where);
+/* Write host values h_vals[0..n) (each checked to fit dtype first) to d_bias. */
+cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals, int64_t n,
+                                            void *d_bias, cubias_dtype_t dtype, const char *where);
+
 #endif /* CUBIAS_INTERNAL_H */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cubias.h"
+#include "moments.h"
 #include "plan.h"
 
 #define CUBIAS_ERROR_LEN 512

@@ -5,7 +5,10 @@
 #ifndef CUBIAS_DERIVE_MATH_H
 #define CUBIAS_DERIVE_MATH_H
 
-#include "hd_math.h"
+#include "dtype.h"
+#include "finalize.h"
+#include "moments.h"
+#include "normal.h"
 
 /* ---- reading one channel of a statistics state ------------------------- */
 

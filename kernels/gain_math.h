@@ -11,6 +11,8 @@
 #ifndef CUBIAS_GAIN_MATH_H
 #define CUBIAS_GAIN_MATH_H
 
+#include "dtype.h"
+#include "normal.h"
 #include "plan.h"
 
 /* ---- normal quantile ------------------------------------------------------ */

@@ -5,6 +5,7 @@
 
 #include "cpu_engine.h"
 #include "../backend.h"
+#include "../finalize.h"
 
 cubias_status_t cubias_cpu_alloc(cubias_handle_t h, size_t bytes, void **p) {
   void *q = nullptr;

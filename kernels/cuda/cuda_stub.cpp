@@ -47,11 +47,10 @@ cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *, const d
 
 // "Bias derivations II" launchers (kernels/prior_kernels.cu, gates_kernels.cu,
 // mask_kernels.cu).
-#include "../derive2_math.h"
-cubias_status_t cubias_cuda_d2_fill(cubias_handle_t h, void *, int, int64_t, float) {
+cubias_status_t cubias_cuda_fill(cubias_handle_t h, void *, int, int64_t, float) {
   return absent(h);
 }
-cubias_status_t cubias_cuda_d2_from_doubles(cubias_handle_t h, const double *, int64_t, double,
+cubias_status_t cubias_cuda_store_doubles(cubias_handle_t h, const double *, int64_t, double,
                                             void *, int) {
   return absent(h);
 }
@@ -67,8 +66,8 @@ cubias_status_t cubias_cuda_prior_finish(cubias_handle_t h, const uint64_t *, in
                                          int, double, int, int64_t, void *, int) {
   return absent(h);
 }
-cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_d2_seg_t *, int, int64_t,
-                                        const cubias_d2_gate_params_t *, int) {
+cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_gate_seg_t *, int, int64_t,
+                                        const cubias_gate_params_t *, int) {
   return absent(h);
 }
 cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int, const int32_t *, int64_t, int64_t,

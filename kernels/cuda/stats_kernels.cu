@@ -8,7 +8,9 @@
 #include <limits.h>
 
 #include "../backend.h"
+#include "../accumulate.h"
 #include "../dispatch.h"
+#include "../finalize.h"
 #include "cuda_util.cuh"
 
 namespace {
