@@ -121,15 +121,6 @@ cubias_status_t build_segments(cubias_handle_t h, const std::vector<PseudoLayer>
   return CUBIAS_STATUS_SUCCESS;
 }
 
-double unit_bias(const cubias_gate_params_t &p, int64_t ld, int64_t j) {
-  if (!p.chrono) return p.b_const;
-  uint32_t ctr[4], key[2], out[4];
-  cubias_chrono_counter(ld, j, ctr);
-  cubias_chrono_key(p.seed, key);
-  cubias_philox4x32_10(ctr, key, out);
-  return cubias_chrono_from_bits(out[0], out[1], p.t_max);
-}
-
 double stored(int dtype, double b) {
   unsigned char buf[4];
   cubias_store_as(buf, dtype, 0, (float)b);
@@ -144,7 +135,7 @@ void make_report(const cubias_gate_params_t &p, int64_t nld, int64_t H, double s
   double sb = 0, sg = 0, sr = 0;
   const int64_t n = p.chrono ? nld * H : 1;  // constant schemes: one value
   for (int64_t u = 0; u < n; ++u) {
-    double b = stored(dtype, unit_bias(p, u / H, u % H));
+    double b = stored(dtype, cubias_gate_unit_bias(&p, u / H, u % H));
     double g = cubias_sigmoid(b);
     double ret = steps > 0.0 ? exp(steps * log(g)) : NAN;
     r->bias_min = fmin(r->bias_min, b);
@@ -165,18 +156,13 @@ void make_report(const cubias_gate_params_t &p, int64_t nld, int64_t H, double s
 
 cubias_status_t write_segments(cubias_handle_t h, const std::vector<cubias_gate_seg_t> &segs,
                                int64_t H, const cubias_gate_params_t &p, int dtype) {
-  if (h->backend == CUBIAS_BACKEND_CUDA) {
-    for (size_t s0 = 0; s0 < segs.size(); s0 += CUBIAS_GATE_MAX_SEGS) {
-      int ns = (int)std::min<size_t>(CUBIAS_GATE_MAX_SEGS, segs.size() - s0);
-      cubias_status_t st = cubias_cuda_gates_write(h, segs.data() + s0, ns, H, &p, dtype);
-      if (st) return st;
-    }
-    return CUBIAS_STATUS_SUCCESS;
+  if (h->backend != CUBIAS_BACKEND_CUDA)
+    return cubias_cpu_gates_write(h, segs.data(), (int)segs.size(), H, &p, dtype);
+  for (size_t s0 = 0; s0 < segs.size(); s0 += CUBIAS_GATE_MAX_SEGS) {
+    int ns = (int)std::min<size_t>(CUBIAS_GATE_MAX_SEGS, segs.size() - s0);
+    cubias_status_t st = cubias_cuda_gates_write(h, segs.data() + s0, ns, H, &p, dtype);
+    if (st) return st;
   }
-  for (const cubias_gate_seg_t &s : segs)
-    for (int64_t j = 0; j < H; ++j)
-      cubias_store_as(s.ptr, dtype, s.offset + j,
-                      cubias_gate_role_value(s.role, unit_bias(p, s.ld, j)));
   return CUBIAS_STATUS_SUCCESS;
 }
 

@@ -2,7 +2,6 @@
 // dtype-aware mask value and a stated policy for rows with no valid key.
 #include "internal.h"
 #include "../kernels/derive_ops.h"
-#include "../kernels/dtype.h"
 #include "../kernels/mask_math.h"
 
 extern "C" cubias_status_t cubias_mask_value(cubias_dtype_t dtype, double *h_value) {
@@ -49,16 +48,6 @@ extern "C" cubias_status_t cubias_attention_mask(cubias_handle_t h, int flags,
   if (h->backend == CUBIAS_BACKEND_CUDA)
     return cubias_cuda_mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row,
                                   d_mask, (int)dtype);
-  const float mval = cubias_mask_fill_value((int)dtype);
-  for (int64_t b = 0; b < B; ++b) {
-    int64_t len = (flags & CUBIAS_MASK_PADDING) ? (int64_t)d_lengths[b] : tk;
-    for (int64_t i = 0; i < tq; ++i) {
-      int64_t end = cubias_mask_row_end(flags, len, i, tk, causal_offset);
-      int64_t row = (b * tq + i) * tk;
-      for (int64_t j = 0; j < tk; ++j)
-        cubias_store_as(d_mask, (int)dtype, row + j,
-                        cubias_mask_entry(end, j, (int)empty_row, mval));
-    }
-  }
-  return CUBIAS_STATUS_SUCCESS;
+  return cubias_cpu_mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row,
+                               d_mask, (int)dtype);
 }

@@ -42,8 +42,7 @@ cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, cubias_
   if (st) return st;
   if (h->backend == CUBIAS_BACKEND_CUDA)
     return cubias_cuda_fill(h, d_bias, (int)dtype, n, (float)value);
-  for (int64_t i = 0; i < n; ++i) cubias_store_as(d_bias, (int)dtype, i, (float)value);
-  return CUBIAS_STATUS_SUCCESS;
+  return cubias_cpu_fill(h, d_bias, (int)dtype, n, (float)value);
 }
 
 cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals, int64_t n,
@@ -52,10 +51,8 @@ cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals
     cubias_status_t st = check_fits(h, dtype, h_vals[i], i, where);
     if (st) return st;
   }
-  if (h->backend != CUBIAS_BACKEND_CUDA) {
-    for (int64_t i = 0; i < n; ++i) cubias_store_as(d_bias, (int)dtype, i, (float)h_vals[i]);
-    return CUBIAS_STATUS_SUCCESS;
-  }
+  if (h->backend != CUBIAS_BACKEND_CUDA)  // every value fits: stored as is
+    return cubias_cpu_store_doubles(h, h_vals, n, 0.0, d_bias, (int)dtype);
   // Convert on the host, then one stream-ordered copy. From pageable memory the
   // runtime stages the bytes before cudaMemcpyAsync returns, so the staging
   // buffer may go when this returns.
@@ -67,6 +64,6 @@ cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals
     return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory (%zu bytes)", where,
                        bytes);
   }
-  for (int64_t i = 0; i < n; ++i) cubias_store_as(staging.data(), (int)dtype, i, (float)h_vals[i]);
+  cubias_cpu_store_doubles(h, h_vals, n, 0.0, staging.data(), (int)dtype);
   return cubias_cuda_memcpy(h, d_bias, staging.data(), bytes, 0);
 }

@@ -7,7 +7,6 @@
 
 #include "internal.h"
 #include "../kernels/derive_ops.h"
-#include "../kernels/dtype.h"
 #include "../kernels/logit.h"
 #include "../kernels/prior_math.h"
 
@@ -105,11 +104,7 @@ extern "C" cubias_status_t cubias_prior_softmax_from_labels(
     return cubias_cuda_prior_finish(h, counts, K, n, 0, alpha, (int)anchor, pin, d_bias,
                                     (int)dtype);
   }
-  for (int64_t k = 0; k <= K; ++k) counts[k] = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t y = idx64 ? ((const int64_t *)d_labels)[i] : (int64_t)((const int32_t *)d_labels)[i];
-    counts[(y >= 0 && y < K) ? y : K]++;
-  }
+  if ((st = cubias_cpu_prior_count_labels(h, d_labels, idx64, n, K, counts))) return st;
   if ((st = report_bad(h, counts[K], h_bad, "labels outside [0, num_classes)", where))) return st;
   std::vector<double> lp;
   if ((st = alloc_vec(h, lp, K, where))) return st;
@@ -149,15 +144,7 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
     if ((st = report_bad(h, bad, h_bad, "target entries not 0 or 1", where))) return st;
     return cubias_cuda_prior_finish(h, counts, K, n, 1, alpha, 0, 0, d_bias, (int)dtype);
   }
-  for (int64_t k = 0; k <= K; ++k) counts[k] = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t *row = d_targets + i * K;
-    for (int64_t k = 0; k < K; ++k) {
-      uint8_t v = row[k];
-      counts[k] += v == 1;
-      counts[K] += v > 1;
-    }
-  }
+  if ((st = cubias_cpu_prior_count_multihot(h, d_targets, n, K, counts))) return st;
   if ((st = report_bad(h, counts[K], h_bad, "target entries not 0 or 1", where))) return st;
   std::vector<double> b;
   if ((st = alloc_vec(h, b, K, where))) return st;
@@ -247,7 +234,5 @@ extern "C" cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t h,
   if ((st = cubias_stats_write_field(h, s, CUBIAS_FIELD_MEAN, means))) return st;
   if (h->backend == CUBIAS_BACKEND_CUDA)
     return cubias_cuda_store_doubles(h, means, C, 0.0, d_bias, (int)dtype);
-  for (int64_t c = 0; c < C; ++c)
-    cubias_store_as(d_bias, (int)dtype, c, (float)cubias_dtype_saturate((int)dtype, means[c], 0.0));
-  return CUBIAS_STATUS_SUCCESS;
+  return cubias_cpu_store_doubles(h, means, C, 0.0, d_bias, (int)dtype);
 }

@@ -58,4 +58,15 @@ CUBIAS_HD void cubias_chrono_key(uint64_t seed, uint32_t key[2]) {
   key[1] = (uint32_t)(seed >> 32);
 }
 
+/* The bias of unit j of pseudo-layer ld: b_const, or its chrono draw from
+ * the Philox stream (the CUDA kernel draws the same bits with cuRAND). */
+CUBIAS_HD double cubias_gate_unit_bias(const cubias_gate_params_t *p, int64_t ld, int64_t j) {
+  if (!p->chrono) return p->b_const;
+  uint32_t ctr[4], key[2], out[4];
+  cubias_chrono_counter(ld, j, ctr);
+  cubias_chrono_key(p->seed, key);
+  cubias_philox4x32_10(ctr, key, out);
+  return cubias_chrono_from_bits(out[0], out[1], p->t_max);
+}
+
 #endif /* CUBIAS_GATES_MATH_H */
