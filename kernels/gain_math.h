@@ -210,7 +210,7 @@ CUBIAS_HD double cubias_gain_tmax(double g, double slope2, double target) {
 }
 
 
-/* ---- backend operations (host code that has included host/internal.h) ---- */
+/* ---- backend operations (code that has included kernels/backend.h) ------- */
 #ifdef CUBIAS_BACKEND_H
 /* One weight: its chunk partials into partials[nchunks] (backend scratch),
  * then *out = in * sum / (out * in) (backend memory). */

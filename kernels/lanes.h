@@ -25,7 +25,7 @@ CUBIAS_HD void cubias_count_if(I &count, I mask) {
 }
 CUBIAS_HD int cubias_true_like(int) { return 1; }
 CUBIAS_HD int cubias_to_int(float x) { return (int)x; }
-/* Only the CPU statistics engine (host/cpu_engine.inc), which defines
+/* Only the CPU statistics engine (kernels/cpu/cpu_engine.inc), which defines
  * CUBIAS_CPU_SIMD, uses them. */
 #if !defined(__CUDACC__) && defined(CUBIAS_CPU_SIMD)
 #if defined(__AVX512F__) || defined(__FMA__)

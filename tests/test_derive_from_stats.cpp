@@ -1,5 +1,5 @@
 // Tests of the bias derivations I (rules 1, 2, 3, 4, 5, 9) on both backends,
-// the written buffers in f32, f16 and bf16, against tests/ref/derive_ref (an
+// the written buffers in f32, f16 and bf16, against tests/ref/derive_from_stats_ref (an
 // independent fp64 reference) and closed forms.
 #include <gtest/gtest.h>
 #include <math.h>

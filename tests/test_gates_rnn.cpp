@@ -342,7 +342,7 @@ TEST_P(GatesRnn, BadInputRefusedNothingWritten) {
 }
 
 // The same seed gives the same chrono biases, byte for byte, on both backends
-// (cuRAND's curand_Philox4x32_10 on the device, derive2_math.h's on the host).
+// (cuRAND's curand_Philox4x32_10 on the device, kernels/philox.h's on the host).
 TEST(GatesChronoParity, SameSeedSameBytesOnCpuAndGpu) {
   CUBIAS_REQUIRE_GPU_OR_SKIP();
   const int64_t G = 4, in = 8, H = 257, L = 2;

@@ -1,5 +1,5 @@
 // Rule 6: class priors from labels (device histogram), from given priors, a
-// single prior, and regression targets, against tests/ref/derive2_ref.
+// single prior, and regression targets, against tests/ref/priors_gates_masks_ref.
 #include <random>
 
 #include "test_prior_support.h"

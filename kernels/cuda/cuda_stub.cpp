@@ -34,7 +34,7 @@ cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *, const cubias
   return absent(h);
 }
 
-// Gain check (kernels/gain_kernels.cu).
+// Gain check (kernels/cuda/gain_kernels.cu).
 #include "../gain_math.h"
 cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t *, double *,
                                         double *) {
@@ -45,7 +45,7 @@ cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *, const d
   return absent(h);
 }
 
-// "Bias derivations II" launchers (kernels/prior_kernels.cu, gates_kernels.cu,
+// Bias writes of the value rules (kernels/cuda/prior_kernels.cu, gates_kernels.cu,
 // mask_kernels.cu).
 cubias_status_t cubias_cuda_fill(cubias_handle_t h, void *, int, int64_t, float) {
   return absent(h);
@@ -75,7 +75,7 @@ cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int, const int32_t *, 
   return absent(h);
 }
 
-// Bias derivations I (host/derive_ops.h).
+// Bias derivations from statistics (kernels/derive_ops.h).
 void cubias_cuda_blas_destroy(cubias_handle_t) {}
 cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t, int,
                                         const cubias_weight_t *, double, void *, int, double *) {

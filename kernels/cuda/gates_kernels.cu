@@ -1,6 +1,6 @@
 // CUDA side of rule 7: recurrent gate biases. The chrono draw uses cuRAND's
 // counter-based Philox4x32-10 (curand_Philox4x32_10); the CPU backend runs the
-// same function from derive2_math.h, so both give the same values.
+// same function from kernels/philox.h, so both give the same values.
 #include <cuda_runtime.h>
 #include <curand_kernel.h>
 

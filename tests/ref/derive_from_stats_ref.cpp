@@ -1,4 +1,4 @@
-// Independent fp64 reference for the bias derivations I. See derive_ref.h.
+// Independent fp64 reference for the bias derivations I. See derive_from_stats_ref.h.
 #include "derive_from_stats_ref.h"
 
 #include <math.h>
