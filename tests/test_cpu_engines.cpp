@@ -33,7 +33,7 @@ uint64_t digest_of_everything() {
   const int64_t N = 301, HW = 9;
   std::vector<float> normal = tu::normal((size_t)(N * C * HW), 3.0, 2.0, 11);
   for (size_t i = 7; i < normal.size(); i += 997) normal[i] = i % 2 ? NAN : -INFINITY;
-  // Values whose runs float cannot hold (redone in double, kernels/hd_math.h
+  // Values whose runs float cannot hold (redone in double, kernels/accumulate.h
   // cubias_run_unsafe): huge, tiny, subnormal and zero entries in every
   // channel, in patterns that change from run to run.
   std::vector<float> extreme = normal;

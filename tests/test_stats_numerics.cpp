@@ -204,7 +204,7 @@ TEST_P(StatsActivations, UnbiasedVarianceAndSingleEntry) {
 // Offset data whose first entry is far from the channel mean (a zero-padded
 // first row in N(1e4, 1) data, N = 10^6): the first run of a lane uses that
 // entry as its pivot; the engine then re-centres the pivot on the run's own mean
-// at every flush (kernels/hd_math.h cubias_fold_run), so only one run of 16 is
+// at every flush (kernels/accumulate.h cubias_fold_run), so only one run of 16 is
 // spoilt. Without the re-centring the variance error was 1.9e-5 > 1e-5.
 TEST_P(StatsActivations, OffsetDataWithFarFirstEntry) {
   const int64_t N = 1000000;
@@ -223,7 +223,7 @@ TEST_P(StatsActivations, OffsetDataWithFarFirstEntry) {
 // Finite data whose deviations exceed sqrt(FLT_MAX / 16) ~ 4.6e18: the float
 // run sums of (x - p)^2 (and phi^2) would overflow, so N(0, (1e19)^2) f32 and
 // bf16 data reported var = +Inf until the engine redid such runs in double
-// (kernels/hd_math.h cubias_run_unsafe; tests/test_stats_extreme.cpp covers
+// (kernels/accumulate.h cubias_run_unsafe; tests/test_stats_extreme.cpp covers
 // the whole finite range).
 TEST_P(StatsActivations, LargeMagnitudeFiniteData) {
   const int64_t N = 10000, C = 2;
