@@ -86,7 +86,7 @@ __device__ __forceinline__ cubias_moments_t warp_merge(cubias_moments_t m, int w
 // Rows layout (inner == 1): the map of kernels/cuda/stats_launch.h. A thread's
 // lanes past the last channel (C % V != 0, scalar path only) stay empty.
 template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 2)
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
     rows_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
                 cubias_plan_t plan, int act, float slope, double *__restrict__ partials) {
   const int tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
@@ -187,7 +187,7 @@ __device__ __forceinline__ void load_plane_group(const typename DT::storage *x, 
 // Planes layout (inner > 1): the map of kernels/cuda/stats_launch.h, `seg` threads
 // per (chunk, channel) pair p = j * C + c.
 template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 2)
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
     planes_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
                   cubias_plan_t plan, int seg, int act, float slope, double *__restrict__ partials) {
   const int t = threadIdx.x & (seg - 1);
