@@ -46,10 +46,10 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
     cubias_status_t st = cubias_cuda_probe(nullptr, &device, 1);
     cuda_ok = st == CUBIAS_STATUS_SUCCESS;
     if (!cuda_ok && backend == CUBIAS_BACKEND_CUDA) return st;  // probe recorded why
-  } else if (cubias_cuda_build_enabled()) {
-    // Only to tell device pointers from host ones in the CPU backend's checks.
-    cuda_ok = cubias_cuda_probe(nullptr, &device, 0) == CUBIAS_STATUS_SUCCESS;
   }
+  // A CPU handle never touches the CUDA runtime here: creating a context would cost
+  // memory on every GPU and break fork-based workers. Its pointer checks ask CUDA only
+  // where the process has already made a context (cubias_cuda_pointer_kind).
   if (!cuda_ok) cubias_clear_error(nullptr);  // a failed probe is not an error here
   cubias_handle_s *h = new (std::nothrow) cubias_handle_s();
   if (!h) return cubias_fail(nullptr, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);

@@ -20,7 +20,7 @@ struct cubias_handle_s {
   int device;               /* CUDA device ordinal    */
   void *stream;             /* cudaStream_t           */
   int live_stats;           /* stats objects not yet destroyed */
-  int cuda_present;         /* a CUDA device answers (used for pointer checks) */
+  int cuda_present;         /* the CUDA backend's device answered (CUDA handles only) */
   void *workspace;          /* backend memory, grown on demand, never shrunk */
   size_t workspace_bytes;
   void *blas;               /* cublasHandle_t, created on first use (derivations), or NULL */
@@ -85,8 +85,10 @@ cubias_status_t cubias_cuda_probe(cubias_handle_t h_or_null, int *device, int in
 cubias_status_t cubias_cuda_alloc(cubias_handle_t h, size_t bytes, void **p);
 void cubias_cuda_free(cubias_handle_t h, void *p);
 cubias_status_t cubias_cuda_sync(cubias_handle_t h);
-/* 1 device/managed memory, 0 plain host memory, -1 cannot tell. */
-int cubias_cuda_pointer_kind(const void *p);
+/* 1 device memory, 2 managed or registered host memory, 0 plain host memory, -1 cannot
+ * tell. Without may_init it asks only where the calling thread already has a CUDA
+ * context (so that a CPU handle never initialises CUDA), and answers -1 elsewhere. */
+int cubias_cuda_pointer_kind(const void *p, int may_init);
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *dst, const void *src, size_t bytes,
                                    int kind /* 0 h2d, 1 d2h, 2 d2d */);
 
