@@ -23,6 +23,9 @@ struct cubias_handle_s {
   int cuda_present;         /* the CUDA backend's device answered (CUDA handles only) */
   void *workspace;          /* backend memory, grown on demand, never shrunk */
   size_t workspace_bytes;
+  int workspace_captured;   /* a stream capture used it: a graph may replay into it */
+  void **retired;           /* captured workspaces outgrown, freed at cubias_destroy */
+  int retired_count;
   void *blas;               /* cublasHandle_t, created on first use (derivations), or NULL */
   char last_error[CUBIAS_ERROR_LEN];
 };
@@ -89,6 +92,8 @@ cubias_status_t cubias_cuda_sync(cubias_handle_t h);
  * tell. Without may_init it asks only where the calling thread already has a CUDA
  * context (so that a CPU handle never initialises CUDA), and answers -1 elsewhere. */
 int cubias_cuda_pointer_kind(const void *p, int may_init);
+/* 1 while the handle's stream is being captured into a CUDA graph. */
+int cubias_cuda_capturing(cubias_handle_t h);
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *dst, const void *src, size_t bytes,
                                    int kind /* 0 h2d, 1 d2h, 2 d2d */);
 

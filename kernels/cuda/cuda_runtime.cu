@@ -86,6 +86,15 @@ int cubias_cuda_pointer_kind(const void *p, int may_init) {
   }
 }
 
+int cubias_cuda_capturing(cubias_handle_t h) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(stream_of(h), &status) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return status != cudaStreamCaptureStatusNone;
+}
+
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *dst, const void *src, size_t bytes,
                                    int kind) {
   cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice
