@@ -217,17 +217,28 @@ __global__ void revive_constant_kernel(const void *state, int64_t C, int act, fl
   }
 }
 
-__global__ void radix_hist_kernel(cubias_tensor_t x, int pass, const uint32_t *prefix,
-                                  unsigned long long *hist) {
-  const int64_t C = x.channels, n = x.outer * C * x.inner;
-  GRID_STRIDE(idx, n) {
-    float v = cubias_load_as(x.data, (int)x.dtype, idx);
+// One block per (chunk j, channel c) of the statistics plan: the block counts its
+// entries' digits in shared memory and adds each non-empty bin to the channel's
+// global histogram once (integer counts: the order does not matter).
+__global__ void __launch_bounds__(kBlock)
+    radix_hist_kernel(cubias_tensor_t x, cubias_plan_t plan, int pass, const uint32_t *prefix,
+                      unsigned long long *hist) {
+  __shared__ unsigned int bins[CUBIAS_RADIX_BINS];
+  for (int b = threadIdx.x; b < CUBIAS_RADIX_BINS; b += blockDim.x) bins[b] = 0u;
+  __syncthreads();
+  const int64_t C = x.channels, j = blockIdx.x / C, c = blockIdx.x - j * C;
+  const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
+  const uint32_t pf = prefix[c];
+  for (int64_t e = j * plan.chunk + threadIdx.x; e < e1; e += blockDim.x) {
+    const int64_t o = e / x.inner, i = e - o * x.inner;
+    const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
     if (!cubias_isfinite_f(v)) continue;
-    const int64_t c = (idx / x.inner) % C;
-    uint32_t key = cubias_derive_key(v);
-    if (!cubias_derive_radix_match(key, prefix[c], pass)) continue;
-    atomicAdd(&hist[(size_t)c * CUBIAS_RADIX_BINS + cubias_derive_radix_digit(key, pass)], 1ull);
+    const uint32_t key = cubias_derive_key(v);
+    if (cubias_derive_radix_match(key, pf, pass)) atomicAdd(&bins[cubias_derive_radix_digit(key, pass)], 1u);
   }
+  __syncthreads();
+  for (int b = threadIdx.x; b < CUBIAS_RADIX_BINS; b += blockDim.x)
+    if (bins[b]) atomicAdd(&hist[(size_t)c * CUBIAS_RADIX_BINS + b], (unsigned long long)bins[b]);
 }
 
 __global__ void radix_step_kernel(const unsigned long long *hist, int64_t C, int pass, double p,
@@ -440,8 +451,9 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
     if ((st = cuda_ok(h, cudaMemsetAsync(hist, 0, hist_bytes, stm), where))) return st;
     if (pass == 0 && (st = cuda_ok(h, cudaMemsetAsync(prefix, 0, C * 4, stm), where))) return st;
     for (int64_t k = 0; k < nz; ++k) {
-      const int64_t n = z[k].outer * C * z[k].inner;
-      radix_hist_kernel<<<grid_for(n), kBlock, 0, stm>>>(z[k], pass, prefix, hist);
+      const cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
+      if (plan.nchunks * C > 0)
+        radix_hist_kernel<<<(unsigned)(plan.nchunks * C), kBlock, 0, stm>>>(z[k], plan, pass, prefix, hist);
     }
     radix_step_kernel<<<grid_for(C), kBlock, 0, stm>>>(hist, C, pass, p, prefix, rank);
     if ((st = launched(h, where))) return st;
