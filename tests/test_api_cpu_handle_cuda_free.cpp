@@ -23,6 +23,7 @@ namespace {
 
 int cuda_touched() {
 #ifdef CUBIAS_EMU
+  // tests/emu: 1 once any emulated runtime call was made in this process.
   return cubias_emu_runtime_touched();
 #else
   void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);

@@ -58,6 +58,8 @@ cubias_status_t cubias_cuda_sync(cubias_handle_t h) {
 // answers "not initialised" before cuInit, and initialises nothing) names a context.
 static int context_active(void) {
 #ifdef CUBIAS_EMU
+  // The emulated device (tests/emu) answers: 1 once a runtime call has made the
+  // calling thread's context, 0 before.
   return cubias_emu_context_active();
 #else
   void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
