@@ -127,34 +127,44 @@ __global__ void sym_init_kernel(const void *state, int64_t C, int act, float slo
   }
 }
 
-// One thread per (chunk j, channel c): K + 1 sums (the last counts entries),
-// written to partials[(j * C + c) * (K + 1) + q], summed in the CPU's order.
-__global__ void sym_partials_kernel(cubias_tensor_t x, cubias_plan_t plan, int act,
-                                    const double *ctr, const double *hw, double *partials) {
+// One block per (chunk j, channel c), pair = j * C + c: K + 1 sums (the last counts
+// entries), written to partials[pair * (K + 1) + q]. Thread t sums entries e0 + t,
+// e0 + t + kBlock, ... in turn, then a fixed tree (t takes t + off, off = kBlock/2 .. 1)
+// per sum: the same order on every run.
+__global__ void __launch_bounds__(kBlock)
+    sym_partials_kernel(cubias_tensor_t x, cubias_plan_t plan, int act, const double *ctr,
+                        const double *hw, double *partials) {
   const int K = CUBIAS_SYM_K;
-  const int64_t C = x.channels;
-  GRID_STRIDE(t, plan.nchunks * C) {
-    const int64_t j = t / C, c = t - j * C;
-    double sums[CUBIAS_SYM_K + 1];
+  __shared__ double tree[kBlock];
+  const int64_t C = x.channels, pair = blockIdx.x, j = pair / C, c = pair - j * C;
+  const int t = threadIdx.x;
+  double sums[CUBIAS_SYM_K + 1];
 #pragma unroll
-    for (int q = 0; q <= K; ++q) sums[q] = 0.0;
-    const double cc = ctr[c], w = hw[c];
-    if (w >= 0.0) {
-      const int64_t e0 = j * plan.chunk;
-      const int64_t e1 = e0 + plan.chunk < plan.per_channel ? e0 + plan.chunk : plan.per_channel;
-      for (int64_t e = e0; e < e1; ++e) {
-        const int64_t o = e / x.inner, i = e - o * x.inner;
-        float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
-        if (!cubias_isfinite_f(v)) continue;
+  for (int q = 0; q <= K; ++q) sums[q] = 0.0;
+  const double cc = ctr[c], w = hw[c];
+  if (w >= 0.0) {  // uniform over the block
+    const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
+    for (int64_t e = j * plan.chunk + t; e < e1; e += kBlock) {
+      const int64_t o = e / x.inner, i = e - o * x.inner;
+      const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
+      if (!cubias_isfinite_f(v)) continue;
 #pragma unroll
-        for (int q = 0; q < K; ++q)
-          sums[q] += cubias_derive_dphi(act, (double)v + cubias_derive_sym_candidate(cc, w, q));
-        sums[K] += 1.0;
-      }
+      for (int q = 0; q < K; ++q)
+        sums[q] += cubias_derive_dphi(act, (double)v + cubias_derive_sym_candidate(cc, w, q));
+      sums[K] += 1.0;
     }
-    double *p = partials + (size_t)t * (K + 1);
-#pragma unroll
-    for (int q = 0; q <= K; ++q) p[q] = sums[q];
+  }
+  double *p = partials + (size_t)pair * (K + 1);
+#pragma unroll 1
+  for (int q = 0; q <= K; ++q) {
+    tree[t] = sums[q];
+    __syncthreads();
+    for (int off = kBlock / 2; off > 0; off >>= 1) {
+      if (t < off) tree[t] += tree[t + off];
+      __syncthreads();
+    }
+    if (t == 0) p[q] = tree[0];
+    __syncthreads();
   }
 }
 
@@ -408,8 +418,9 @@ cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int act, cubias_
     if ((st = cuda_ok(h, cudaMemsetAsync(acc, 0, C * K1 * 8, stm), where))) return st;
     for (int64_t k = 0; k < nz; ++k) {
       cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
-      sym_partials_kernel<<<grid_for(plan.nchunks * C), kBlock, 0, stm>>>(z[k], plan, act, ctr, hw,
-                                                                          partials);
+      if (plan.nchunks * C == 0) continue;
+      sym_partials_kernel<<<(unsigned)(plan.nchunks * C), kBlock, 0, stm>>>(z[k], plan, act, ctr, hw,
+                                                                            partials);
       sym_reduce_kernel<<<grid_for(C * K1), kBlock, 0, stm>>>(partials, plan.nchunks, C, acc);
     }
     sym_select_kernel<<<grid_for(C), kBlock, 0, stm>>>(acc, C, ctr, hw, best);
