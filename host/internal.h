@@ -37,6 +37,26 @@ cubias_status_t cubias_fail(cubias_handle_t h, cubias_status_t st, const char *f
 
 void cubias_clear_error(cubias_handle_t h);
 
+#ifdef __cplusplus
+/* The public call running on this thread, for as long as the scope lives:
+ * every message cubias_fail records meanwhile begins with its name (the
+ * outermost call's when one public call uses another). */
+class cubias_call_scope {
+ public:
+  explicit cubias_call_scope(const char *name);
+  ~cubias_call_scope();
+  cubias_call_scope(const cubias_call_scope &) = delete;
+  cubias_call_scope &operator=(const cubias_call_scope &) = delete;
+
+ private:
+  const char *prev_;
+};
+/* First line of every public entry point: names the call (as `where`). */
+#define CUBIAS_ENTRY(name)                       \
+  [[maybe_unused]] const char *const where = name; \
+  cubias_call_scope cubias_call_scope_(where)
+#endif
+
 /* Argument checks: each returns SUCCESS or records what was wrong in `where`. */
 cubias_status_t cubias_check_handle(cubias_handle_t h, const char *where);
 cubias_status_t cubias_check_stats(cubias_handle_t h, cubias_stats_t s, const char *where);
@@ -68,7 +88,7 @@ inline int cubias_enum_int(const E &e) {
 #endif
 
 /* Bytes of one element of dtype, 0 when the dtype is unknown. */
-size_t cubias_dtype_size(cubias_dtype_t dt);
+size_t cubias_dtype_size(int dt);
 /* a*b into *out, false on int64 overflow or negative operands. */
 int cubias_mul_ok(int64_t a, int64_t b, int64_t *out);
 

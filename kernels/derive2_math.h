@@ -175,16 +175,16 @@ CUBIAS_HD float cubias_d2_mask_entry(int64_t end, int64_t j, int empty_row, floa
 #include "cubias.h"
 
 /* SUCCESS for f32/f16/bf16, else INVALID_VALUE recorded against `where`. */
-cubias_status_t cubias_d2_check_dtype(cubias_handle_t h, cubias_dtype_t dtype, const char *where);
+cubias_status_t cubias_d2_check_dtype(cubias_handle_t h, int dtype, const char *where);
 /* n >= 1 and n * dtype size fits in int64. */
 cubias_status_t cubias_d2_check_count(cubias_handle_t h, int64_t n, const char *what,
                                       const char *where);
 /* Write `value` (checked to fit dtype) to d_bias[0..n) on the handle's backend. */
-cubias_status_t cubias_d2_write_const(cubias_handle_t h, void *d_bias, cubias_dtype_t dtype,
+cubias_status_t cubias_d2_write_const(cubias_handle_t h, void *d_bias, int dtype,
                                       int64_t n, double value, const char *where);
 /* Write host values h_vals[0..n) (each checked to fit dtype first) to d_bias. */
 cubias_status_t cubias_d2_write_host_values(cubias_handle_t h, const double *h_vals, int64_t n,
-                                            void *d_bias, cubias_dtype_t dtype, const char *where);
+                                            void *d_bias, int dtype, const char *where);
 
 /* ---- CUDA launchers (kernels/ .cu files; stubs in host/cuda_stub.cpp) ----------------- */
 
