@@ -476,6 +476,10 @@ CUBIAS_API cubias_status_t cubias_revive_constant(cubias_handle_t handle, cubias
 /* Data-driven rule, in place: per channel the smallest shift that makes the
  * measured active fraction >= p_min on the data handed in:
  *     q_j = the k-th largest finite z_j, k = ceil(p_min * n_j) (n_j finite entries)
+ * with p_min read as the decimal a user writes: p_min * n_j within a relative
+ * 1e-12 of a whole number r counts as r (0.05 * 100 gives k = 5, although the
+ * binary 0.05 is a little above 0.05); otherwise the exact ceiling of the
+ * double product. Both backends use the same rule (kernels/derive_math.h).
  *     delta_j = 0 if q_j > 0, else margin - q_j;   b_j <- b_j + delta_j
  * (the infimum of the shifts is -q_j; margin > 0 makes z > 0 strict and should
  * exceed the rounding of the bias dtype at |b|). The stored bias is rounded
