@@ -8,12 +8,6 @@
 
 namespace {
 
-// Enums as the ints the caller stored: cubias_enum_int (host/internal.h).
-template <class E>
-int as_int(const E &e) {
-  return cubias_enum_int(e);
-}
-
 bool dtype_ok(int dt) { return dt >= 0 && dt <= 2; }
 
 bool is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
@@ -167,7 +161,7 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
   const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  const int src = as_int(source);
+  const int src = source;
   if (src != CUBIAS_POSTACT_MEASURED && src != CUBIAS_POSTACT_GAUSSIAN)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown source %d", where, src);
   double a;
@@ -203,7 +197,10 @@ extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act_a
   CUBIAS_ENTRY("cubias_gaussian_act_moments");
   const int act = cubias_enum_int(act_arg);  // the int the caller stored
   double a;
-  const int ai = as_int(act);
+  const int ai = act;
+  if (ai < CUBIAS_ACT_IDENTITY || ai > CUBIAS_ACT_SILU)
+    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown activation %d", where,
+                       ai);
   if (!cubias_derive_gauss_slope(ai, 0.0f, &a))
     return cubias_fail(nullptr, CUBIAS_STATUS_NOT_SUPPORTED,
                        "%s: activation %d has no closed form here (identity, ReLU, leaky ReLU)",
@@ -231,7 +228,7 @@ extern "C" cubias_status_t cubias_symmetric_shift(cubias_handle_t h, cubias_acti
   const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  const int ai = as_int(act);
+  const int ai = act;
   if (ai != CUBIAS_ACT_TANH && ai != CUBIAS_ACT_SIGMOID)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: activation %d is not a symmetric one (tanh or sigmoid)", where,
