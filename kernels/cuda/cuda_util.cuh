@@ -4,7 +4,7 @@
 
 #include <cuda_runtime.h>
 
-#include "../host/internal.h"
+#include "../backend.h"
 
 static inline cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
 
