@@ -1,10 +1,25 @@
 // Failure recording and the argument checks every entry point shares.
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
 static thread_local char g_thread_error[CUBIAS_ERROR_LEN];
+// The outermost public call running on this thread (CUBIAS_ENTRY), or NULL.
+static thread_local const char *g_call = nullptr;
+
+cubias_call_scope::cubias_call_scope(const char *name) : prev_(g_call) {
+  if (!g_call) g_call = name;  // a public call made by another keeps the outer name
+}
+
+cubias_call_scope::~cubias_call_scope() { g_call = prev_; }
+
+// msg already begins with `name` as a word ("name: ...", "name ...").
+static bool names(const char *msg, const char *name) {
+  const size_t n = strlen(name);
+  return strncmp(msg, name, n) == 0 && (msg[n] == ':' || msg[n] == ' ' || msg[n] == '\0');
+}
 
 cubias_status_t cubias_fail(cubias_handle_t h, cubias_status_t st, const char *fmt, ...) {
   char buf[CUBIAS_ERROR_LEN];
@@ -12,8 +27,22 @@ cubias_status_t cubias_fail(cubias_handle_t h, cubias_status_t st, const char *f
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  snprintf(g_thread_error, sizeof g_thread_error, "%s", buf);
-  if (h) snprintf(h->last_error, sizeof h->last_error, "%s", buf);
+  // Every message begins with the public call's name; the backends' messages
+  // (allocation, CUDA, cuBLAS) do not know it and get it here.
+  char *out = g_thread_error;
+  size_t room = sizeof g_thread_error - 1, k = 0;
+  if (g_call && !names(buf, g_call)) {
+    const size_t n = strlen(g_call);
+    k = n + 2 < room ? n + 2 : 0;
+    if (k) {
+      memcpy(out, g_call, n);
+      memcpy(out + n, ": ", 2);
+    }
+  }
+  const size_t len = strlen(buf) < room - k ? strlen(buf) : room - k;
+  memcpy(out + k, buf, len);
+  out[k + len] = '\0';
+  if (h) snprintf(h->last_error, sizeof h->last_error, "%s", g_thread_error);
   return st;
 }
 
@@ -22,11 +51,16 @@ void cubias_clear_error(cubias_handle_t h) {
   if (h) h->last_error[0] = '\0';
 }
 
+extern "C" cubias_status_t cubias_clear_last_error(cubias_handle_t h) {
+  cubias_clear_error(h);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
 extern "C" const char *cubias_get_last_error(cubias_handle_t h) {
   return h ? h->last_error : g_thread_error;
 }
 
-size_t cubias_dtype_size(cubias_dtype_t dt) {
+size_t cubias_dtype_size(int dt) {
   switch (dt) {
     case CUBIAS_DTYPE_F32: return 4;
     case CUBIAS_DTYPE_F16: return 2;
@@ -78,16 +112,16 @@ cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, const
 
 cubias_status_t cubias_check_tensor(cubias_handle_t h, const cubias_tensor_t *x, const char *where) {
   if (!x) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: tensor view is NULL", where);
-  if (cubias_dtype_size(x->dtype) == 0)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown dtype %d", where,
-                       (int)x->dtype);
+  const int dtype = cubias_enum_int(x->dtype);  // the int the caller stored
+  if (cubias_dtype_size(dtype) == 0)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown dtype %d", where, dtype);
   if (x->outer < 1 || x->channels < 1 || x->inner < 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: tensor sizes must be >= 1 (outer=%lld channels=%lld inner=%lld)",
                        where, (long long)x->outer, (long long)x->channels, (long long)x->inner);
   int64_t oc, n, bytes;
   if (!cubias_mul_ok(x->outer, x->channels, &oc) || !cubias_mul_ok(oc, x->inner, &n) ||
-      !cubias_mul_ok(n, (int64_t)cubias_dtype_size(x->dtype), &bytes))
+      !cubias_mul_ok(n, (int64_t)cubias_dtype_size(dtype), &bytes))
     return cubias_fail(h, CUBIAS_STATUS_OVERFLOW,
                        "%s: outer*channels*inner (%lld*%lld*%lld) overflows int64", where,
                        (long long)x->outer, (long long)x->channels, (long long)x->inner);

@@ -8,6 +8,26 @@
 
 void cubias_clear_error(cubias_handle_t h);
 
+#ifdef __cplusplus
+/* The public call running on this thread, for as long as the scope lives:
+ * every message cubias_fail records meanwhile begins with its name (the
+ * outermost call's when one public call uses another). */
+class cubias_call_scope {
+ public:
+  explicit cubias_call_scope(const char *name);
+  ~cubias_call_scope();
+  cubias_call_scope(const cubias_call_scope &) = delete;
+  cubias_call_scope &operator=(const cubias_call_scope &) = delete;
+
+ private:
+  const char *prev_;
+};
+/* First line of every public entry point: names the call (as `where`). */
+#define CUBIAS_ENTRY(name)                       \
+  [[maybe_unused]] const char *const where = name; \
+  cubias_call_scope cubias_call_scope_(where)
+#endif
+
 /* Argument checks: each returns SUCCESS or records what was wrong in `where`. */
 cubias_status_t cubias_check_handle(cubias_handle_t h, const char *where);
 cubias_status_t cubias_check_stats(cubias_handle_t h, cubias_stats_t s, const char *where);
@@ -45,15 +65,15 @@ size_t cubias_stats_workspace_bytes(cubias_handle_t h, const cubias_plan_t *plan
 /* ---- bias writes of the value rules (host/prior_common.cpp) ------------- */
 
 /* SUCCESS for f32/f16/bf16, else INVALID_VALUE recorded against `where`. */
-cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, cubias_dtype_t dtype, const char *where);
+cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, int dtype, const char *where);
 /* n >= 1 and n * dtype size fits in int64. */
 cubias_status_t cubias_check_bias_count(cubias_handle_t h, int64_t n, const char *what,
                                       const char *where);
 /* Write `value` (checked to fit dtype) to d_bias[0..n) on the handle's backend. */
-cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, cubias_dtype_t dtype,
+cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, int dtype,
                                       int64_t n, double value, const char *where);
 /* Write host values h_vals[0..n) (each checked to fit dtype first) to d_bias. */
 cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals, int64_t n,
-                                            void *d_bias, cubias_dtype_t dtype, const char *where);
+                                            void *d_bias, int dtype, const char *where);
 
 #endif /* CUBIAS_INTERNAL_H */

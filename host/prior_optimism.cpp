@@ -6,8 +6,9 @@
 #include "../kernels/logit.h"
 
 extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int64_t n,
-                                              void *d_bias, cubias_dtype_t dtype) {
-  const char *where = "cubias_gate_target";
+                                              void *d_bias, cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_gate_target");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!(g0 > 0.0 && g0 < 1.0))
@@ -23,8 +24,9 @@ extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int6
 
 extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_max, double gamma,
                                                    double horizon, int64_t n, void *d_bias,
-                                                   cubias_dtype_t dtype, double *h_value) {
-  const char *where = "cubias_optimistic_value";
+                                                   cubias_dtype_t dtype_arg, double *h_value) {
+  CUBIAS_ENTRY("cubias_optimistic_value");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!(r_max == r_max && r_max - r_max == 0.0))
@@ -52,8 +54,9 @@ extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_m
 }
 
 extern "C" cubias_status_t cubias_relpos_bias_zero(cubias_handle_t h, void *d_table, int64_t n,
-                                                   cubias_dtype_t dtype) {
-  const char *where = "cubias_relpos_bias_zero";
+                                                   cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_relpos_bias_zero");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;

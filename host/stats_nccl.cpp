@@ -8,7 +8,7 @@
 
 extern "C" cubias_status_t cubias_stats_allgather_nccl(cubias_handle_t h, cubias_stats_t s,
                                                        void *nccl_comm, void *d_scratch) {
-  const char *where = "cubias_stats_allgather_nccl";
+  CUBIAS_ENTRY("cubias_stats_allgather_nccl");
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   if (!nccl_comm) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: nccl_comm is NULL", where);

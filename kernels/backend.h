@@ -43,7 +43,7 @@ cubias_status_t cubias_fail(cubias_handle_t h, cubias_status_t st, const char *f
     __attribute__((format(printf, 3, 4)));
 
 /* Bytes of one element of dtype, 0 when the dtype is unknown. */
-size_t cubias_dtype_size(cubias_dtype_t dt);
+size_t cubias_dtype_size(int dt);
 /* a*b into *out, false on int64 overflow or negative operands. */
 int cubias_mul_ok(int64_t a, int64_t b, int64_t *out);
 
