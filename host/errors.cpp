@@ -9,11 +9,30 @@ static thread_local char g_thread_error[CUBIAS_ERROR_LEN];
 // The outermost public call running on this thread (CUBIAS_ENTRY), or NULL.
 static thread_local const char *g_call = nullptr;
 
+static thread_local cubias_call_scope *g_outer = nullptr;
+
 cubias_call_scope::cubias_call_scope(const char *name) : prev_(g_call) {
-  if (!g_call) g_call = name;  // a public call made by another keeps the outer name
+  if (!g_call) {  // a public call made by another keeps the outer name (and scope)
+    g_call = name;
+    g_outer = this;
+  }
 }
 
-cubias_call_scope::~cubias_call_scope() { g_call = prev_; }
+cubias_call_scope::~cubias_call_scope() {
+  if (g_outer == this) {
+    if (restore_device_ >= 0) cubias_cuda_restore_device(restore_device_);
+    g_outer = nullptr;
+  }
+  g_call = prev_;
+}
+
+cubias_status_t cubias_enter_device(cubias_handle_t h) {
+  if (!h || h->backend != CUBIAS_BACKEND_CUDA) return CUBIAS_STATUS_SUCCESS;
+  int previous = -1;
+  const cubias_status_t st = cubias_cuda_use_device(h, &previous);
+  if (previous >= 0 && g_outer && g_outer->restore_device_ < 0) g_outer->restore_device_ = previous;
+  return st;
+}
 
 // msg already begins with `name` as a word ("name: ...", "name ...").
 static bool names(const char *msg, const char *name) {
@@ -79,7 +98,7 @@ int cubias_mul_ok(int64_t a, int64_t b, int64_t *out) {
 
 cubias_status_t cubias_check_handle(cubias_handle_t h, const char *where) {
   if (!h) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: handle is NULL", where);
-  return CUBIAS_STATUS_SUCCESS;
+  return cubias_enter_device(h);
 }
 
 cubias_status_t cubias_check_stats(cubias_handle_t h, cubias_stats_t s, const char *where) {

@@ -88,8 +88,8 @@ extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
                        "cubias_destroy: %d statistics object(s) of this handle are still alive; "
                        "destroy them first",
                        h->live_stats);
-  cubias_status_t st = CUBIAS_STATUS_SUCCESS;
-  if (h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
+  cubias_status_t st = cubias_enter_device(h);  // the frees below run on its device
+  if (!st && h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
   cubias_cuda_blas_destroy(h);
   if (h->workspace) free_backend(h, h->workspace);
   for (int i = 0; i < h->retired_count; ++i) free_backend(h, h->retired[i]);

@@ -20,13 +20,21 @@ class cubias_call_scope {
   cubias_call_scope &operator=(const cubias_call_scope &) = delete;
 
  private:
+  friend cubias_status_t cubias_enter_device(cubias_handle_t h);
   const char *prev_;
+  int restore_device_ = -1; /* the caller's current device, made current again at the end */
 };
 /* First line of every public entry point: names the call (as `where`). */
 #define CUBIAS_ENTRY(name)                       \
   [[maybe_unused]] const char *const where = name; \
   cubias_call_scope cubias_call_scope_(where)
 #endif
+
+/* Make a CUDA handle's device current for the rest of the public call; the
+ * outermost call's scope makes the caller's device current again when it ends.
+ * cubias_check_handle does it, so every call that checks a handle runs on the
+ * handle's device. CPU handles: nothing. */
+cubias_status_t cubias_enter_device(cubias_handle_t h);
 
 /* Argument checks: each returns SUCCESS or records what was wrong in `where`. */
 cubias_status_t cubias_check_handle(cubias_handle_t h, const char *where);

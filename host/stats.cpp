@@ -69,7 +69,7 @@ extern "C" cubias_status_t cubias_stats_destroy(cubias_stats_t s) {
   CUBIAS_ENTRY("cubias_stats_destroy");
   if (!s) return CUBIAS_STATUS_SUCCESS;
   cubias_handle_t h = s->owner;
-  cubias_status_t st = CUBIAS_STATUS_SUCCESS;
+  cubias_status_t st = cubias_enter_device(h);
   if (is_cuda(h)) {
     st = cubias_cuda_sync(h);  // enqueued work may still use the state
     cubias_cuda_free(h, s->state);
