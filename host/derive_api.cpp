@@ -44,12 +44,12 @@ cubias_status_t check_target(cubias_handle_t h, const double *h_target, double *
 cubias_status_t check_bias(cubias_handle_t h, void *d_bias, int dt, const char *where) {
   cubias_status_t st = check_dtype(h, dt, "bias", where);
   if (st) return st;
-  return cubias_check_backend_ptr(h, d_bias, "bias", where);
+  return cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dt), "bias", where);
 }
 
 cubias_status_t check_optional(cubias_handle_t h, const void *p, const char *what,
                                const char *where) {
-  return p ? cubias_check_backend_ptr(h, p, what, where) : CUBIAS_STATUS_SUCCESS;
+  return p ? cubias_check_backend_ptr(h, p, 8, what, where) : CUBIAS_STATUS_SUCCESS;  // int64 or double
 }
 
 cubias_status_t check_weight(cubias_handle_t h, const cubias_weight_t *W, const char *where) {

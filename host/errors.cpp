@@ -111,9 +111,15 @@ cubias_status_t cubias_check_stats(cubias_handle_t h, cubias_stats_t s, const ch
   return CUBIAS_STATUS_SUCCESS;
 }
 
-cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, const char *what,
-                                         const char *where) {
+cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, size_t align,
+                                         const char *what, const char *where) {
   if (!p) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s is NULL", where, what);
+  // A misaligned access is a sticky error that ends a CUDA context: refused on both
+  // backends alike, before anything runs.
+  if (align > 1 && (uintptr_t)p % align != 0)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: %s (%p) is not aligned to %zu bytes, the size of its elements", where,
+                       what, p, align);
   // A CUDA handle asks the runtime; a CPU handle only where this thread already has
   // a CUDA context (else nothing can tell the sides apart without initialising CUDA).
   const int kind = cubias_cuda_pointer_kind(p, h->backend == CUBIAS_BACKEND_CUDA);
@@ -144,5 +150,5 @@ cubias_status_t cubias_check_tensor(cubias_handle_t h, const cubias_tensor_t *x,
     return cubias_fail(h, CUBIAS_STATUS_OVERFLOW,
                        "%s: outer*channels*inner (%lld*%lld*%lld) overflows int64", where,
                        (long long)x->outer, (long long)x->channels, (long long)x->inner);
-  return cubias_check_backend_ptr(h, x->data, "tensor data", where);
+  return cubias_check_backend_ptr(h, x->data, cubias_dtype_size(dtype), "tensor data", where);
 }

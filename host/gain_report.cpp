@@ -39,7 +39,7 @@ extern "C" cubias_status_t cubias_weight_gain(cubias_handle_t h, int n_layers,
     cubias_wplan_t p = cubias_wplan_of(&w[l]);
     if (p.nchunks > chunks) chunks = p.nchunks;
   }
-  st = cubias_check_backend_ptr(h, d_out, "out", where);
+  st = cubias_check_backend_ptr(h, d_out, sizeof(double), "out", where);
   if (st) return st;
   void *ws = nullptr;
   st = cubias_workspace(h, (size_t)chunks * sizeof(double), &ws);

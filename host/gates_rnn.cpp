@@ -222,7 +222,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
                        (long long)input_size, (long long)num_layers);
   if (bidirectional != 0 && bidirectional != 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: bidirectional must be 0 or 1", where);
-  if ((st = cubias_check_backend_ptr(h, d_params, "params", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_params, cubias_dtype_size(dtype), "params", where))) return st;
   const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
   const int dirs = bidirectional ? 2 : 1;
   const int64_t GH = G * H;
@@ -269,7 +269,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_
   if (num_vectors != 1 && num_vectors != 2)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: num_vectors is %d; must be 1 or 2",
                        where, num_vectors);
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
   std::vector<PseudoLayer> layers(1);
   for (int g = 0; g < G; ++g) {
@@ -304,7 +304,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_cudnn(cubias_handle_t h, cubias_
   for (int64_t ld = 0; ld < nld; ++ld) {
     for (int id = 0; id < 2 * G; ++id) {
       void *ptr = h_layers[ld].d_lin_bias[id];
-      if (ptr && (st = cubias_check_backend_ptr(h, ptr, "a linear-layer bias", where))) return st;
+      if (ptr && (st = cubias_check_backend_ptr(h, ptr, cubias_dtype_size(dtype), "a linear-layer bias", where))) return st;
     }
     for (int g = 0; g < G; ++g) {
       layers[(size_t)ld].first[g] = {h_layers[ld].d_lin_bias[g], 0};

@@ -43,8 +43,8 @@ cubias_status_t cubias_check_tensor(cubias_handle_t h, const cubias_tensor_t *x,
                                     const char *where);
 /* A pointer the backend will dereference: non-NULL and, where the CUDA runtime
  * can tell, on the right side (device for CUDA, host for CPU). */
-cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, const char *what,
-                                         const char *where);
+cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, size_t align,
+                                         const char *what, const char *where);
 
 /* A weight view's sizes, dtype, layout and extent (and, with check_data, its
  * pointer's side); `who` names it in the message ("weight", "layer 3 weight"). */

@@ -91,8 +91,8 @@ extern "C" cubias_status_t cubias_prior_softmax_from_labels(
   if ((st = check_alpha(h, alpha, where))) return st;
   if ((st = check_anchor(h, anchor, pin, K, where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_labels, "labels", where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_labels, index_type == CUBIAS_INDEX_INT64 ? 8 : 4, "labels", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
 
   void *ws = nullptr;
   if ((st = cubias_workspace(h, (size_t)(K + 1) * sizeof(uint64_t), &ws))) return st;
@@ -134,8 +134,8 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
                        where, (long long)n, (long long)K);
   if ((st = check_alpha(h, alpha, where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_targets, "targets", where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_targets, 1, "targets", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
 
   void *ws = nullptr;
   if ((st = cubias_workspace(h, (size_t)(K + 1) * sizeof(uint64_t), &ws))) return st;
@@ -170,7 +170,7 @@ extern "C" cubias_status_t cubias_prior_softmax_from_probs(cubias_handle_t h,
   if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
   if ((st = check_anchor(h, anchor, pin, K, where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   double sum = 0.0;
   for (int64_t k = 0; k < K; ++k) {
     double p = h_priors[k];
@@ -199,7 +199,7 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_probs(cubias_handle_t h,
   if (!h_priors) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: priors is NULL", where);
   if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   std::vector<double> b;
   if ((st = alloc_vec(h, b, K, where))) return st;
   for (int64_t k = 0; k < K; ++k) {
@@ -223,7 +223,7 @@ extern "C" cubias_status_t cubias_prior_single(cubias_handle_t h, double pi, int
                        pi);
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   return cubias_write_bias_const(h, d_bias, dtype, n, cubias_logit(pi), where);
 }
 
@@ -235,7 +235,7 @@ extern "C" cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t h,
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   const int64_t C = s->channels;
   void *ws = nullptr;
   if ((st = cubias_workspace(h, (size_t)C * sizeof(double), &ws))) return st;

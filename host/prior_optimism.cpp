@@ -18,7 +18,7 @@ extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int6
                        where, g0);
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   return cubias_write_bias_const(h, d_bias, dtype, n, cubias_logit(g0), where);
 }
 
@@ -40,7 +40,7 @@ extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_m
                        "%s: horizon is NaN (pass CUBIAS_HORIZON_INFINITE for H = infinity)", where);
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   double b;
   if (horizon < 0.0 || isinf(horizon))
     b = r_max / (1.0 - gamma);
@@ -61,6 +61,6 @@ extern "C" cubias_status_t cubias_relpos_bias_zero(cubias_handle_t h, void *d_ta
   if (st) return st;
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_table, "table", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_table, cubias_dtype_size(dtype), "table", where))) return st;
   return cubias_write_bias_const(h, d_table, dtype, n, 0.0, where);
 }

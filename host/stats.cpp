@@ -189,7 +189,7 @@ extern "C" cubias_status_t cubias_stats_export(cubias_handle_t h, cubias_stats_t
   CUBIAS_ENTRY("cubias_stats_export");
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
-  st = cubias_check_backend_ptr(h, d_buffer, "buffer", where);
+  st = cubias_check_backend_ptr(h, d_buffer, 8, "buffer", where);
   if (st) return st;
   cubias_export_header_t hdr = header_of(s);
   char *out = (char *)d_buffer;
@@ -210,7 +210,7 @@ static cubias_status_t import_exports(cubias_handle_t h, cubias_stats_t s, const
                                       int64_t count, int replace, const char *where) {
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
-  st = cubias_check_backend_ptr(h, d_buffers, "buffer", where);
+  st = cubias_check_backend_ptr(h, d_buffers, 8, "buffer", where);
   if (st) return st;
   if (count < 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: count is %lld; must be >= 1", where,
@@ -279,7 +279,7 @@ extern "C" cubias_status_t cubias_stats_write_field(cubias_handle_t h, cubias_st
   if (st) return st;
   if ((int)field < CUBIAS_FIELD_COUNT || (int)field > CUBIAS_FIELD_DPHI_SQ_MEAN)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown field %d", where, (int)field);
-  st = cubias_check_backend_ptr(h, d_out, "out", where);
+  st = cubias_check_backend_ptr(h, d_out, sizeof(double), "out", where);
   if (st) return st;
   return is_cuda(h) ? cubias_cuda_stats_write_field(h, s, (int)field, d_out)
                     : cubias_cpu_stats_write_field(h, s, (int)field, d_out);

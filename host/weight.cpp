@@ -39,7 +39,7 @@ cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w,
   if (!check_data) return CUBIAS_STATUS_SUCCESS;
   char what[64];
   snprintf(what, sizeof what, "%s data", who);
-  return cubias_check_backend_ptr(h, w->data, what, where);
+  return cubias_check_backend_ptr(h, w->data, cubias_dtype_size(cubias_enum_int(w->dtype)), what, where);
 }
 
 extern "C" cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,

@@ -20,6 +20,17 @@
  *  - A handle is bound to a backend. Pointers named d_* are *backend* pointers:
  *    device memory (or managed / mapped host memory) for the CUDA backend, plain
  *    host memory for the CPU backend. Pointers named h_* are always host memory.
+ *    A CPU handle never initialises CUDA: it tells device pointers from host ones
+ *    (CUBIAS_STATUS_WRONG_MEMORY) only where the calling thread already has a CUDA
+ *    context, and cannot tell elsewhere.
+ *  - Every pointer the library reads or writes must be aligned to its elements:
+ *    tensor data, weights, bias buffers, masks and tables to their dtype's size;
+ *    labels to their index type's; export and import buffers, double outputs and
+ *    int64 counters to 8 bytes. A misaligned one is refused with
+ *    CUBIAS_STATUS_INVALID_VALUE before anything runs, on both backends (on a GPU
+ *    a misaligned access would end the CUDA context).
+ *  - A CUDA handle's calls run on the device that was current when it was created,
+ *    and leave the caller's current device as they found it.
  *  - Work is ordered on the handle's stream (cubias_set_stream) and calls return
  *    once it is enqueued. Calls that synchronise say so. The CPU backend runs
  *    synchronously.
