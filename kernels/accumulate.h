@@ -1,6 +1,7 @@
 /* The per-element accumulation step: one lane's float runs around a pivot,
- * the element step, the fold of a run into double totals, and the lane's
- * moments. Shared by the CPU engine and the CUDA statistics kernels. */
+ * the element step, the fold of a run into double totals (redone in double
+ * where float cannot hold the run), and the lane's moments. Shared by the CPU
+ * engine and the CUDA statistics kernels. */
 #ifndef CUBIAS_ACCUMULATE_H
 #define CUBIAS_ACCUMULATE_H
 
@@ -95,18 +96,18 @@ CUBIAS_HD void cubias_lane_push(cubias_lane_t *l, float x, int act, float slope)
   l->seen++;
 }
 
-/* Fold a float run into the double totals (the class skips unused sums), then
- * move the pivot to the run's own mean, p + s1 / n, in float and kept inside
- * the lane's [min, max], shifting the totals exactly (d = p' - p is exact in
- * double). A first value far from the rest spoils at most one run, and a lane
- * whose values drift keeps its pivot close. Inside [min, max], a non-finite
- * entry standing in as the pivot still cannot move them. A run with no finite
- * entry keeps the pivot. Written for scalar lanes (every backend) and SIMD
- * lanes (the CPU engine folds a register of lanes at a time), selects only. */
-template <int CLASS, class F, class D, class I>
-CUBIAS_HD void cubias_fold_run(F &p, F &s1, F &s2, F &f1, F &f2, F &g2, F mn, F mx, I &n,
-                               I &pos, I &seen, D &S1, D &S2, D &F1, D &F2, D &G2, I &N, I &POS,
-                               I &NF) {
+/* Fold a run into the double totals (the class skips unused sums), then
+ * move the pivot to the run's own mean, p + s1 / n, kept inside the lane's
+ * [min, max], shifting the totals exactly (d = p' - p is exact in double). A
+ * first value far from the rest spoils at most one run, and a lane whose
+ * values drift keeps its pivot close. Inside [min, max], a non-finite entry
+ * standing in as the pivot still cannot move them. A run with no finite entry
+ * keeps the pivot. Written for scalar lanes (every backend) and SIMD lanes
+ * (the CPU engine folds a register of lanes at a time), selects only; the run
+ * sums R are float, or double for a run redone by cubias_run_wide. */
+template <int CLASS, class F, class D, class I, class R>
+CUBIAS_HD void cubias_fold_run(F &p, R &s1, R &s2, R &f1, R &f2, R &g2, F mn, F mx, I &n, I &pos,
+                               I &seen, D &S1, D &S2, D &F1, D &F2, D &G2, I &N, I &POS, I &NF) {
   S1 += cubias_widen(s1);
   S2 += cubias_widen(s2);
   if (CLASS != CUBIAS_CLASS_NONE) {
@@ -117,7 +118,7 @@ CUBIAS_HD void cubias_fold_run(F &p, F &s1, F &s2, F &f1, F &f2, F &g2, F mn, F 
   N += n;
   POS += pos;
   NF += seen - n;
-  F np = p + s1 / cubias_to_float(n + cubias_one_if(n == 0));
+  F np = cubias_run_mean(p, s1, n + cubias_one_if(n == 0));
   np = np < mn ? mn : np;
   np = np > mx ? mx : np;
   np = n > 0 ? np : p;
@@ -126,14 +127,105 @@ CUBIAS_HD void cubias_fold_run(F &p, F &s1, F &s2, F &f1, F &f2, F &g2, F mn, F 
   S2 += d * (d * count - 2.0 * S1);
   S1 -= d * count;
   p = np;
-  s1 = s2 = f1 = f2 = g2 = F{};
+  s1 = s2 = f1 = f2 = g2 = R{};
   n = pos = seen = I{};
 }
 
-template <int CLASS>
-CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l) {
-  cubias_fold_run<CLASS>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx, l->n, l->pos,
-                         l->seen, l->S1, l->S2, l->F1, l->F2, l->G2, l->N, l->POS, l->NF);
+/* ---- runs that float cannot hold ------------------------------------------ */
+
+/* The float run sums are right to rounding for most data, and wrong for two
+ * kinds of finite data, which the fold therefore checks for:
+ *  - overflow: a deviation x - p, a square or a sum of 16 beyond FLT_MAX (about
+ *    4e18 and up), or phi^2 beyond it (f2; phi' is bounded): s2 or f2 is +Inf;
+ *  - underflow: squares below FLT_MIN (deviations below about 1e-19) round
+ *    in float's subnormal range, each off by up to 2^-150. That matters only
+ *    when s2 < 2^-100; and it cannot happen when |p| >= 2^-35, since any
+ *    nonzero x - p is then at least 2^-59 (both are multiples of 2^-59 or far
+ *    apart), its square at least 2^-118; nor when every finite entry of the
+ *    run equals p: the lane's min = max = p, or p = 0 with no entry > 0 and
+ *    min >= 0 (a run of zeros), or no finite entry at all.
+ * A run that fails is redone in double (cubias_run_wide), which holds every
+ * finite float's deviations and squares (2^-298 .. 2^258). Thresholds: */
+#define CUBIAS_RUN_TINY_S2 7.88860905e-31f   /* 2^-100 */
+#define CUBIAS_RUN_TINY_PIVOT 2.91038305e-11f /* 2^-35 */
+
+/* Whether the float sums may be off (1 or -1 for yes, as the lane type's
+ * masks), with selects and bitwise ops only, for scalar and SIMD lanes. */
+template <int CLASS, class F, class I>
+CUBIAS_HD I cubias_run_unsafe(F p, F s2, F f2, F mn, F mx, I n, I pos) {
+  I over = !(s2 <= FLT_MAX);
+  if (CLASS != CUBIAS_CLASS_NONE) over = over | !(f2 <= FLT_MAX);
+  const I all_pivot = ((mn == p) & (mx == p)) | ((p == 0.0f) & (pos == 0) & (mn >= 0.0f)) | (n == 0);
+  return over | ((s2 < CUBIAS_RUN_TINY_S2) & (cubias_abs_lane(p) < CUBIAS_RUN_TINY_PIVOT) & !all_pivot);
+}
+
+/* A cheap test that every unsafe run passes (nonzero for a suspect run; scalar
+ * and SIMD lanes): most runs skip cubias_run_unsafe. */
+template <int CLASS, class F, class I>
+CUBIAS_HD I cubias_run_suspect(F s2, F f2, I n) {
+  I over = !(s2 <= FLT_MAX);
+  if (CLASS != CUBIAS_CLASS_NONE) over = over | !(f2 <= FLT_MAX);
+  return over | ((s2 < CUBIAS_RUN_TINY_S2) & (n > 0));
+}
+
+/* The run's sums in double: its entries at(0) .. at(count - 1) (non-finite ones
+ * skipped, as the float step does), deviations from p, squares, and phi as the
+ * float step takes it (ACT as in cubias_elem), except leaky ReLU's, which is
+ * slope * x in double (it can exceed FLT_MAX). */
+template <int CLASS, int ACT, class At>
+CUBIAS_HD void cubias_run_wide(At at, int count, float p, int act, float slope, double &s1,
+                               double &s2, double &f1, double &f2, double &g2) {
+  s1 = s2 = f1 = f2 = g2 = 0.0;
+  for (int q = 0; q < count; ++q) {
+    const float x = at(q);
+    if (!(fabsf(x) <= FLT_MAX)) continue;
+    const double d = (double)x - (double)p;
+    s1 += d;
+    s2 += d * d;
+    if (CLASS == CUBIAS_CLASS_LEAKY) {
+      const double neg = (double)slope * (double)x;
+      const double y = x > 0.0f ? (double)x : neg;
+      f1 += y;
+      f2 += y * y;
+    } else if (CLASS == CUBIAS_CLASS_SMOOTH) {
+      float y, dy;
+      if constexpr (ACT < 0)
+        cubias_act_eval(act, slope, x, &y, &dy);
+      else
+        cubias_smooth_lane<ACT, float, int>(x, y, dy);
+      f1 += (double)y;
+      f2 += (double)y * (double)y;
+      g2 += (double)dy * (double)dy;
+    }
+  }
+}
+
+/* Fold one scalar lane's run (cubias_fold_run), first redoing its sums in
+ * double when the float ones may be off. at(q) reads the run's q-th entry,
+ * q < seen (the entries pushed since the last fold). */
+template <int CLASS, int ACT, class At>
+CUBIAS_HD void cubias_finish_run(float &p, float &s1, float &s2, float &f1, float &f2, float &g2,
+                                 float mn, float mx, int &n, int &pos, int &seen, double &S1,
+                                 double &S2, double &F1, double &F2, double &G2, int &N, int &POS,
+                                 int &NF, At at, int act, float slope) {
+  if (cubias_run_suspect<CLASS>(s2, f2, n) && cubias_run_unsafe<CLASS>(p, s2, f2, mn, mx, n, pos)) {
+    double w1, w2, v1, v2, u2;
+    cubias_run_wide<CLASS, ACT>(at, seen, p, act, slope, w1, w2, v1, v2, u2);
+    cubias_fold_run<CLASS>(p, w1, w2, v1, v2, u2, mn, mx, n, pos, seen, S1, S2, F1, F2, G2, N, POS,
+                           NF);
+    s1 = s2 = f1 = f2 = g2 = 0.0f;
+  } else {
+    cubias_fold_run<CLASS>(p, s1, s2, f1, f2, g2, mn, mx, n, pos, seen, S1, S2, F1, F2, G2, N, POS,
+                           NF);
+  }
+}
+
+/* Fold a lane's run (the CUDA kernels); at(q) as in cubias_finish_run. */
+template <int CLASS, class At>
+CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l, At at, int act, float slope) {
+  cubias_finish_run<CLASS, -1>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx, l->n, l->pos,
+                               l->seen, l->S1, l->S2, l->F1, l->F2, l->G2, l->N, l->POS, l->NF, at,
+                               act, slope);
 }
 
 /* A flushed lane as mergeable moments. */

@@ -82,12 +82,26 @@ cubias_vf cubias_fma(cubias_vf a, cubias_vf b, cubias_vf c) {
  * lanes, int lanes to float lanes (scalars here, SIMD vectors further down). */
 CUBIAS_HD double cubias_widen(float x) { return (double)x; }
 CUBIAS_HD double cubias_widen(int x) { return (double)x; }
+CUBIAS_HD double cubias_widen(double x) { return x; }
 CUBIAS_HD float cubias_to_float(int x) { return (float)x; }
+/* The run's own mean p + s1 / n (n > 0), as the next pivot: in float from
+ * float sums; from double sums in double, times float's 1 / n (no double
+ * division: on the GPU that is a called routine, which spills), kept in
+ * float's range. */
+CUBIAS_HD float cubias_run_mean(float p, float s1, int n) { return p + s1 / (float)n; }
+CUBIAS_HD float cubias_run_mean(float p, double s1, int n) {
+  double m = (double)p + s1 * (double)(1.0f / (float)n);
+  m = m < -FLT_MAX ? -FLT_MAX : m;
+  return (float)(m > FLT_MAX ? FLT_MAX : m);
+}
 #if !defined(__CUDACC__) && defined(CUBIAS_CPU_SIMD)
 typedef double cubias_vd __attribute__((vector_size(8 * CUBIAS_CPU_LANES)));
 CUBIAS_HD cubias_vd cubias_widen(cubias_vf x) { return __builtin_convertvector(x, cubias_vd); }
 CUBIAS_HD cubias_vd cubias_widen(cubias_vi x) { return __builtin_convertvector(x, cubias_vd); }
 CUBIAS_HD cubias_vf cubias_to_float(cubias_vi x) { return __builtin_convertvector(x, cubias_vf); }
+CUBIAS_HD cubias_vf cubias_run_mean(cubias_vf p, cubias_vf s1, cubias_vi n) {
+  return p + s1 / cubias_to_float(n);
+}
 #endif
 
 #endif /* CUBIAS_LANES_H */

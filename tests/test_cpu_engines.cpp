@@ -31,29 +31,38 @@ uint64_t digest_of_everything() {
   EXPECT_EQ(cubias_create(&h, CUBIAS_BACKEND_CPU), CUBIAS_STATUS_SUCCESS);
   const int64_t C = 67;  // 4 x 16 + 3: leftover lanes for widths 16, 8 and 4
   const int64_t N = 301, HW = 9;
-  std::vector<float> x = tu::normal((size_t)(N * C * HW), 3.0, 2.0, 11);
-  for (size_t i = 7; i < x.size(); i += 997) x[i] = i % 2 ? NAN : -INFINITY;
+  std::vector<float> normal = tu::normal((size_t)(N * C * HW), 3.0, 2.0, 11);
+  for (size_t i = 7; i < normal.size(); i += 997) normal[i] = i % 2 ? NAN : -INFINITY;
+  // Values whose runs float cannot hold (redone in double, kernels/accumulate.h
+  // cubias_run_unsafe): huge, tiny, subnormal and zero entries in every
+  // channel, in patterns that change from run to run.
+  std::vector<float> extreme = normal;
+  const float kinds[] = {3e38f, -3e38f, 1e-30f, -2e-41f, 0.0f, 1e19f};
+  for (size_t i = 0; i < extreme.size(); ++i)
+    if ((i / 37) % 3 != 0) extreme[i] = kinds[(i * 7 + i / 101) % 6] * (1.0f + (float)(i % 5) * 0.01f);
   uint64_t d = 1469598103934665603ull;
-  for (int dtype = 0; dtype < 3; ++dtype) {
-    const auto bytes = tu::encode(x, dtype);
-    for (int layout = 0; layout < 2; ++layout) {
-      cubias_tensor_t v;
-      EXPECT_EQ(layout == 0 ? cubias_tensor_rows(&v, bytes.data(), (cubias_dtype_t)dtype,
-                                                 N * HW, C)
-                            : cubias_tensor_nchw(&v, bytes.data(), (cubias_dtype_t)dtype, N, C,
-                                                 3, 3),
-                CUBIAS_STATUS_SUCCESS);
-      for (int act = 0; act <= CUBIAS_ACT_SILU; ++act) {
-        cubias_stats_t s = nullptr;
-        EXPECT_EQ(cubias_stats_create(h, C, (cubias_activation_t)act, 0.1f, &s),
+  for (const std::vector<float> &x : {normal, extreme}) {
+    for (int dtype = 0; dtype < 3; ++dtype) {
+      const auto bytes = tu::encode(x, dtype);
+      for (int layout = 0; layout < 2; ++layout) {
+        cubias_tensor_t v;
+        EXPECT_EQ(layout == 0 ? cubias_tensor_rows(&v, bytes.data(), (cubias_dtype_t)dtype,
+                                                   N * HW, C)
+                              : cubias_tensor_nchw(&v, bytes.data(), (cubias_dtype_t)dtype, N, C,
+                                                   3, 3),
                   CUBIAS_STATUS_SUCCESS);
-        EXPECT_EQ(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_SUCCESS);
-        size_t n = 0;
-        EXPECT_EQ(cubias_stats_export_size(s, &n), CUBIAS_STATUS_SUCCESS);
-        std::vector<unsigned char> out(n);
-        EXPECT_EQ(cubias_stats_export(h, s, out.data()), CUBIAS_STATUS_SUCCESS);
-        d = fnv(out.data(), out.size(), d);
-        cubias_stats_destroy(s);
+        for (int act = 0; act <= CUBIAS_ACT_SILU; ++act) {
+          cubias_stats_t s = nullptr;
+          EXPECT_EQ(cubias_stats_create(h, C, (cubias_activation_t)act, 0.1f, &s),
+                    CUBIAS_STATUS_SUCCESS);
+          EXPECT_EQ(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_SUCCESS);
+          size_t n = 0;
+          EXPECT_EQ(cubias_stats_export_size(s, &n), CUBIAS_STATUS_SUCCESS);
+          std::vector<unsigned char> out(n);
+          EXPECT_EQ(cubias_stats_export(h, s, out.data()), CUBIAS_STATUS_SUCCESS);
+          d = fnv(out.data(), out.size(), d);
+          cubias_stats_destroy(s);
+        }
       }
     }
   }

@@ -220,13 +220,12 @@ TEST_P(StatsActivations, OffsetDataWithFarFirstEntry) {
                          tu::Tol(), "N(1e4,1) with x[0] = 0");
 }
 
-// Known limitation, disabled until the engine handles it: the float run sums
-// of (x - p)^2 (and phi^2) overflow for finite data whose deviations exceed
-// about sqrt(FLT_MAX / 16) ~ 4.6e18, so N(0, (1e19)^2) f32 data (and bf16 data
-// of that size) reports var = +Inf where the fp64 answer is ~1e38. (At the
-// other end, deviations below ~1e-19 square into float subnormals: std 1e-22
-// gives 0.2% variance error, std 1e-30 loses it entirely.)
-TEST_P(StatsActivations, DISABLED_LargeMagnitudeFiniteData) {
+// Finite data whose deviations exceed sqrt(FLT_MAX / 16) ~ 4.6e18: the float
+// run sums of (x - p)^2 (and phi^2) would overflow, so N(0, (1e19)^2) f32 and
+// bf16 data reported var = +Inf until the engine redid such runs in double
+// (kernels/accumulate.h cubias_run_unsafe; tests/test_stats_extreme.cpp covers
+// the whole finite range).
+TEST_P(StatsActivations, LargeMagnitudeFiniteData) {
   const int64_t N = 10000, C = 2;
   const std::vector<float> x = tu::normal((size_t)(N * C), 0.0, 1e19, 3);
   for (int dtype : {ref::F32, ref::BF16}) {

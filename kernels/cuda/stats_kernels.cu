@@ -17,6 +17,12 @@
 namespace {
 
 constexpr int kBlock = CUBIAS_STATS_BLOCK;
+// Blocks per SM for ptxas's register budget: rows 2 (128 registers, the budget
+// cmake/kernel_resources.sh enforces), planes 4 (64, what they used before the
+// double redo of a run in kernels/accumulate.h). Left to itself, ptxas spilled
+// around the division and libm calls of that rare path.
+#define CUBIAS_STATS_MIN_BLOCKS_ROWS 2
+#define CUBIAS_STATS_MIN_BLOCKS_PLANES 4
 
 template <int BYTES> struct VecOf;
 template <> struct VecOf<16> { typedef uint4 type; };
@@ -86,7 +92,7 @@ __device__ __forceinline__ cubias_moments_t warp_merge(cubias_moments_t m, int w
 // Rows layout (inner == 1): the map of kernels/cuda/stats_launch.h. A thread's
 // lanes past the last channel (C % V != 0, scalar path only) stay empty.
 template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_ROWS)
     rows_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
                 cubias_plan_t plan, int act, float slope, double *__restrict__ partials) {
   const int tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
@@ -115,6 +121,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
     const typename DT::storage *p = x + r * C + c0;
     const int64_t stride = (int64_t)by * C;
     while (r < r1) {
+      const int64_t run = r;  // read back only to redo a run in double
 #pragma unroll 4
       for (int s = 0; s < CUBIAS_RUN_LEN; ++s) {
         if (r >= r1) break;
@@ -127,7 +134,10 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
         r += by;
       }
 #pragma unroll
-      for (int k = 0; k < V; ++k) cubias_lane_flush<CLASS>(&lane[k]);
+      for (int k = 0; k < V; ++k)
+        cubias_lane_flush<CLASS>(
+            &lane[k], [&](int q) { return DT::get(x[(run + (int64_t)q * by) * C + c0 + k]); }, act,
+            slope);
     }
   }
   __shared__ cubias_moments_t sm[CUBIAS_STATS_BLOCK];
@@ -187,7 +197,7 @@ __device__ __forceinline__ void load_plane_group(const typename DT::storage *x, 
 // Planes layout (inner > 1): the map of kernels/cuda/stats_launch.h, `seg` threads
 // per (chunk, channel) pair p = j * C + c.
 template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PLANES)
     planes_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
                   cubias_plan_t plan, int seg, int act, float slope, double *__restrict__ partials) {
   const int t = threadIdx.x & (seg - 1);
@@ -209,6 +219,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
   }
   PlaneCursor q = start;
   while (q.e < e1) {
+    const int64_t run = q.e;  // read back only to redo a run in double
 #pragma unroll 2
     for (int s = 0; s < kSteps; ++s) {
       if (q.e >= e1) break;
@@ -219,7 +230,10 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
         if (VEC || q.e + k < e1) cubias_lane_push<CLASS>(&lane, v[k], act, slope);
       q.advance(step, inner);
     }
-    cubias_lane_flush<CLASS>(&lane);
+    cubias_lane_flush<CLASS>(&lane, [=](int k) {
+      const int64_t e = run + (int64_t)(k / V) * step + k % V, o = e / inner;
+      return DT::get(x[(o * C + c) * inner + (e - o * inner)]);
+    }, act, slope);
   }
   // The segment's tree: within the warp (width seg), then over its warps.
   cubias_moments_t m = warp_merge(cubias_lane_moments<CLASS>(&lane), seg < 32 ? seg : 32);
