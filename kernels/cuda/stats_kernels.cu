@@ -18,11 +18,17 @@ namespace {
 
 constexpr int kBlock = CUBIAS_STATS_BLOCK;
 // Blocks per SM for ptxas's register budget: rows 2 (128 registers, the budget
-// cmake/kernel_resources.sh enforces), planes 4 (64, what they used before the
-// double redo of a run in kernels/accumulate.h). Left to itself, ptxas spilled
-// around the division and libm calls of that rare path.
+// cmake/kernel_resources.sh enforces), planes 3 (85; 4 spilled on sm_120). Left to
+// itself, ptxas spends registers on the double redo of a run (kernels/accumulate.h).
+// sm_100 and sm_120: with two blocks ptxas spills the rows kernels (the double redo
+// of a rare run and the ReLU lanes), so one, at 150-155 registers: the one known
+// exception to the 128-register rule (cmake/kernel_resources.sh allows it there).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 1000
+#define CUBIAS_STATS_MIN_BLOCKS_ROWS 1
+#else
 #define CUBIAS_STATS_MIN_BLOCKS_ROWS 2
-#define CUBIAS_STATS_MIN_BLOCKS_PLANES 4
+#endif
+#define CUBIAS_STATS_MIN_BLOCKS_PLANES 3
 
 template <int BYTES> struct VecOf;
 template <> struct VecOf<16> { typedef uint4 type; };
