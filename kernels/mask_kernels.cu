@@ -31,7 +31,7 @@ cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int flags, const int32
   if (gx > 64) gx = 64;
   int64_t gy = rows < 65535 ? rows : 65535;
   dim3 grid((unsigned)gx, (unsigned)gy);
-  mask_kernel<<<grid, 256, 0, stream_of(h)>>>(flags, d_lengths, rows, tq, tk,
+  cubias_launch<mask_kernel>(grid, 256, 0, stream_of(h), flags, d_lengths, rows, tq, tk,
                                                           causal_offset, empty_row,
                                                           cubias_d2_mask_value(dtype), d_mask,
                                                           dtype);

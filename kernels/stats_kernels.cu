@@ -73,7 +73,7 @@ __global__ void __launch_bounds__(kBlock)
   const int64_t c0 = ((int64_t)blockIdx.x * bx + tx) * V;
   const int64_t j = blockIdx.y;
   const int64_t r0 = j * plan.chunk;
-  const int64_t r1 = min(rows, r0 + plan.chunk);
+  const int64_t r1 = min(rows, r0 + plan.chunk + (CUBIAS_EMU_PLANT(2) ? 1 : 0));
   const bool active = c0 < C;
   cubias_lane_t lane[V];
 #pragma unroll
@@ -119,7 +119,7 @@ __global__ void __launch_bounds__(kBlock)
     __syncthreads();
     for (int s = top >> 1; s > 0; s >>= 1) {
       if (ty < s && ty + s < by) sm[tid] = cubias_moments_merge(sm[tid], sm[tid + s * bx]);
-      __syncthreads();
+      if (!CUBIAS_EMU_PLANT(1)) __syncthreads();
     }
     if (ty == 0 && active)
       cubias_moments_store(partials, plan.nchunks * C, cubias_partial_index(j, C, c0 + k), sm[tx]);
@@ -255,16 +255,16 @@ void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int 
     const int by = kBlock / bx;
     dim3 block(bx, by), grid((unsigned)((groups + bx - 1) / bx), (unsigned)plan.nchunks);
     if (vec)
-      rows_kernel<DT, V, CLASS><<<grid, block, 0, st>>>(data, x->outer, C, plan, act, slope, partials);
+      cubias_launch<rows_kernel<DT, V, CLASS>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
     else
-      rows_kernel<DT, 1, CLASS><<<grid, block, 0, st>>>(data, x->outer, C, plan, act, slope, partials);
+      cubias_launch<rows_kernel<DT, 1, CLASS>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
   } else {
     const bool vec = aligned && x->inner % V == 0;
     dim3 grid((unsigned)C, (unsigned)plan.nchunks);
     if (vec)
-      planes_kernel<DT, V, CLASS><<<grid, kBlock, 0, st>>>(data, C, x->inner, plan, act, slope, partials);
+      cubias_launch<planes_kernel<DT, V, CLASS>>(grid, kBlock, 0, st, data, C, x->inner, plan, act, slope, partials);
     else
-      planes_kernel<DT, 1, CLASS><<<grid, kBlock, 0, st>>>(data, C, x->inner, plan, act, slope, partials);
+      cubias_launch<planes_kernel<DT, 1, CLASS>>(grid, kBlock, 0, st, data, C, x->inner, plan, act, slope, partials);
   }
 }
 
@@ -286,32 +286,32 @@ cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s
   if (r) return r;
   const int64_t warps_per_block = kBlock / 32;
   const int64_t blocks = (x->channels + warps_per_block - 1) / warps_per_block;
-  merge_partials_kernel<<<(unsigned)blocks, kBlock, 0, st>>>(partials, plan->nchunks, x->channels,
+  cubias_launch<merge_partials_kernel>((unsigned)blocks, kBlock, 0, st, partials, plan->nchunks, x->channels,
                                                            s->state);
   return launched(h, "cubias_stats_accumulate (merge)");
 }
 
 cubias_status_t cubias_cuda_stats_reset(cubias_handle_t h, cubias_stats_t s) {
-  reset_kernel<<<grid_for(s->channels), kBlock, 0, stream_of(h)>>>(s->state, s->channels);
+  cubias_launch<reset_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state, s->channels);
   return launched(h, "cubias_stats_reset");
 }
 
 cubias_status_t cubias_cuda_stats_merge_state(cubias_handle_t h, cubias_stats_t dst,
                                               const void *src_state) {
-  merge_state_kernel<<<grid_for(dst->channels), kBlock, 0, stream_of(h)>>>(dst->state, src_state,
+  cubias_launch<merge_state_kernel>(grid_for(dst->channels), kBlock, 0, stream_of(h), dst->state, src_state,
                                                                            dst->channels);
   return launched(h, "cubias_stats_merge");
 }
 
 cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t s, int field,
                                               double *out) {
-  write_field_kernel<<<grid_for(s->channels), kBlock, 0, stream_of(h)>>>(s->state, s->channels,
+  cubias_launch<write_field_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state, s->channels,
                                                                          s->act, s->slope, field, out);
   return launched(h, "cubias_stats_write_field");
 }
 
 cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *d_buffer,
                                          const cubias_export_header_t *hdr) {
-  write_header_kernel<<<1, 1, 0, stream_of(h)>>>(*hdr, (cubias_export_header_t *)d_buffer);
+  cubias_launch<write_header_kernel>(1, 1, 0, stream_of(h), *hdr, (cubias_export_header_t *)d_buffer);
   return launched(h, "cubias_stats_export");
 }
