@@ -5,13 +5,18 @@
 // at the start of every block. A fault (misaligned, stray or out-of-bounds
 // access, barrier divergence, bad intrinsic use) abandons the kernel, is
 // reported naming kernel, block, thread and seed, and leaves a sticky error.
+// Blocks run on one worker thread, whose thread-local storage is the shared
+// memory (see __shared__ in cubias_emu/device.h); the launching thread waits.
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <numeric>
 #include <random>
 #include <string>
@@ -29,16 +34,28 @@
 uint3 threadIdx, blockIdx;
 dim3 blockDim, gridDim;
 
-extern "C" {
-extern char __start_cubias_emu_shared[] __attribute__((weak));
-extern char __stop_cubias_emu_shared[] __attribute__((weak));
-}
-
 namespace cubias_emu {
 
 namespace {
 
 enum State { kRunnable, kBarrier, kWarp, kDone };
+
+// splitmix64: cheap, and the schedule only needs to vary with the seed.
+struct Rng {
+  uint64_t s = 0;
+  void seed(uint64_t v) { s = v; }
+  uint64_t operator()() {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+};
+
+template <class T>
+void shuffle(std::vector<T> &v, Rng &rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+}
 
 struct Fiber {
   Context ctx;
@@ -52,6 +69,7 @@ struct Fiber {
 
 struct Warp {
   unsigned arrived = 0;
+  unsigned exited = 0;  // lanes whose thread has returned
   unsigned mask = 0;
   WarpOp op = kSyncWarp;
   int width = 32;
@@ -64,16 +82,21 @@ struct Run {
   const Grid *grid = nullptr;
   std::vector<Fiber> fibers;
   std::vector<Warp> warps;
-  std::vector<int> next;  // fibers made runnable during this round
+  std::vector<int> next;   // fibers made runnable during this round
+  std::vector<int> round;  // the fibers of this round, in their seeded order
+  size_t pos = 0;          // the next of `round` to run
+  int done = 0;            // threads of this block that returned
+  bool from_main = false;  // (ASan) the next fiber entered comes from the scheduler
   Fiber *cur = nullptr;
   Context sched;
   void *sched_fake = nullptr;
-  const void *main_bottom = nullptr;
-  size_t main_size = 0;
+  const void *main_bottom = nullptr, *from_bottom = nullptr;
+  size_t main_size = 0, from_size = 0;
+  bool stacks_dirty = false;  // a faulted kernel left frames (and ASan red zones) behind
   int nthreads = 0;
   bool faulted = false;
   std::string fault;
-  std::mt19937_64 rng;
+  Rng rng;
 };
 Run g_run;
 Alloc g_last;  // the allocation of the previous checked access (a cache)
@@ -99,36 +122,65 @@ const char *op_name(WarpOp op) {
   }
 }
 
-// Back to the scheduler; returns when the scheduler resumes this fiber.
-void yield_to_scheduler() {
-  Fiber *f = g_run.cur;
+// Leaves fiber `f` for the next fiber of this round (a direct switch: half the
+// switches of going through the scheduler), or for the scheduler at the end of
+// the round or after a fault. Returns when someone resumes `f`; `dying` fibers
+// are never resumed.
+void switch_away(Fiber *f, bool dying) {
+  Context *to = &g_run.sched;
+  Fiber *next = nullptr;
+  if (!g_run.faulted && g_run.pos < g_run.round.size()) {
+    next = &g_run.fibers[g_run.round[g_run.pos++]];
+    to = &next->ctx;
+    threadIdx = next->idx;
+  }
+  g_run.cur = next;
 #ifdef CUBIAS_EMU_ASAN
-  __sanitizer_start_switch_fiber(&f->fake, g_run.main_bottom, g_run.main_size);
+  if (next) __sanitizer_start_switch_fiber(dying ? nullptr : &f->fake, next->stack.lo, next->stack.size);
+  else __sanitizer_start_switch_fiber(dying ? nullptr : &f->fake, g_run.main_bottom, g_run.main_size);
 #endif
-  context_switch(&f->ctx, &g_run.sched);
+  context_switch(&f->ctx, to);
 #ifdef CUBIAS_EMU_ASAN
-  __sanitizer_finish_switch_fiber(f->fake, &g_run.main_bottom, &g_run.main_size);
+  // Out-parameters in globals: an address-taken local would leave poisoned red
+  // zones behind on the stack of a fiber that never returns.
+  __sanitizer_finish_switch_fiber(f->fake, &g_run.from_bottom, &g_run.from_size);
+  if (g_run.from_main) {
+    g_run.main_bottom = g_run.from_bottom;
+    g_run.main_size = g_run.from_size;
+    g_run.from_main = false;
+  }
 #endif
 }
+
+void yield_to_scheduler() { switch_away(g_run.cur, false); }
 
 void fiber_entry(void *arg) {
   Fiber *f = (Fiber *)arg;
 #ifdef CUBIAS_EMU_ASAN
-  __sanitizer_finish_switch_fiber(nullptr, &g_run.main_bottom, &g_run.main_size);
+  __sanitizer_finish_switch_fiber(nullptr, &g_run.from_bottom, &g_run.from_size);
+  if (g_run.from_main) {
+    g_run.main_bottom = g_run.from_bottom;
+    g_run.main_size = g_run.from_size;
+    g_run.from_main = false;
+  }
 #endif
   g_run.grid->body();
   f->state = kDone;
-#ifdef CUBIAS_EMU_ASAN
-  __sanitizer_start_switch_fiber(nullptr, g_run.main_bottom, g_run.main_size);
-#endif
-  context_switch(&f->ctx, &g_run.sched);
+  ++g_run.done;
+  g_run.warps[f->tid >> 5].exited |= 1u << (f->tid & 31);
+  switch_away(f, true);
   abort();  // never resumed
 }
 
-void resume(Fiber *f) {
+// Runs one round: the fibers of g_run.round in order, chained fiber to fiber.
+void run_round() {
+  if (g_run.round.empty()) return;
+  Fiber *f = &g_run.fibers[g_run.round[0]];
+  g_run.pos = 1;
   g_run.cur = f;
   threadIdx = f->idx;
 #ifdef CUBIAS_EMU_ASAN
+  g_run.from_main = true;
   __sanitizer_start_switch_fiber(&g_run.sched_fake, f->stack.lo, f->stack.size);
 #endif
   context_switch(&g_run.sched, &f->ctx);
@@ -138,12 +190,21 @@ void resume(Fiber *f) {
   g_run.cur = nullptr;
 }
 
-// Byte stores the sanitizer does not check: ASan's red zones between the shared
-// arrays stay poisoned in its shadow, and the bytes themselves are ours to fill.
-__attribute__((no_sanitize_address, noinline)) void poison_shared(unsigned char pattern) {
-  volatile unsigned char *p = (volatile unsigned char *)__start_cubias_emu_shared;
-  volatile unsigned char *e = (volatile unsigned char *)__stop_cubias_emu_shared;
-  for (; p < e; ++p) *p = pattern;
+// The worker's thread-local block of the executable: the kernels' __shared__
+// arrays (nothing else of the executable's thread-locals runs on the worker).
+unsigned char *g_shared_lo = nullptr, *g_shared_hi = nullptr;
+
+int find_tls(struct dl_phdr_info *info, size_t, void *) {
+  for (int i = 0; i < info->dlpi_phnum; ++i)
+    if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data) {
+      g_shared_lo = (unsigned char *)info->dlpi_tls_data;
+      g_shared_hi = g_shared_lo + info->dlpi_phdr[i].p_memsz;
+    }
+  return 1;  // the first object is the executable
+}
+
+void poison_shared(unsigned char pattern) {
+  if (g_shared_lo) memset(g_shared_lo, pattern, (size_t)(g_shared_hi - g_shared_lo));
 }
 
 unsigned lanes_of_warp(int w) {
@@ -178,10 +239,13 @@ void record_fault(const std::string &what) {
 void complete_warp(Warp &w, int wi) {
   const unsigned arrived = w.arrived;
   unsigned ballot = 0;
-  for (int l = 0; l < 32; ++l)
-    if ((arrived >> l) & 1u) ballot |= (unsigned)(w.bits[l] & 1u) << l;
-  for (int l = 0; l < 32; ++l) {
-    if (!((arrived >> l) & 1u)) continue;
+  if (w.op == kBallot)
+    for (unsigned m = arrived; m; m &= m - 1) {
+      const int l = __builtin_ctz(m);
+      ballot |= (unsigned)(w.bits[l] & 1u) << l;
+    }
+  for (unsigned m = arrived; m; m &= m - 1) {
+    const int l = __builtin_ctz(m);
     Fiber &f = g_run.fibers[wi * 32 + l];
     const int width = w.width, seg = l & ~(width - 1), sl = l & (width - 1);
     int src = l;
@@ -231,24 +295,19 @@ bool run_block(uint3 bidx, unsigned char poison) {
     f.idx = uint3{t % g.block.x, (t / g.block.x) % g.block.y, t / (g.block.x * g.block.y)};
     f.state = kRunnable;
     f.fake = nullptr;
-#ifdef CUBIAS_EMU_ASAN
-    __asan_unpoison_memory_region(f.stack.lo, f.stack.size);  // frames of abandoned fibers
-#endif
     context_init(&f.ctx, f.stack, fiber_entry, &f);
   }
-  for (Warp &w : g_run.warps) w.arrived = 0;
-  std::vector<int> runnable(n);
+  for (Warp &w : g_run.warps) w.arrived = w.exited = 0;
+  std::vector<int> &runnable = g_run.round;
+  runnable.resize(n);
   for (int t = 0; t < n; ++t) runnable[t] = t;
-  int done = 0;
+  g_run.done = 0;
+  int &done = g_run.done;
   for (;;) {
-    std::shuffle(runnable.begin(), runnable.end(), g_run.rng);
+    shuffle(runnable, g_run.rng);
     g_run.next.clear();
-    for (int t : runnable) {
-      Fiber &f = g_run.fibers[t];
-      resume(&f);
-      if (g_run.faulted) return false;
-      if (f.state == kDone) ++done;
-    }
+    run_round();
+    if (g_run.faulted) return false;
     runnable.swap(g_run.next);
     if (!runnable.empty()) continue;
     if (done == n) return true;
@@ -320,9 +379,9 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width) {
   w.arrived |= 1u << lane;
   f->state = kWarp;
   const unsigned need = mask & lanes_of_warp(wi);
-  for (int l = 0; l < 32; ++l)
-    if (((need & ~w.arrived) >> l & 1u) && g_run.fibers[wi * 32 + l].state == kDone)
-      fault("%s with mask 0x%08x: lane %d of warp %d has exited", op_name(op), mask, l, wi);
+  if (const unsigned gone = need & ~w.arrived & w.exited)
+    fault("%s with mask 0x%08x: lane %d of warp %d has exited", op_name(op), mask,
+          __builtin_ctz(gone), wi);
   if ((w.arrived & need) == need) complete_warp(w, wi);
   yield_to_scheduler();
   return f->result;
@@ -332,7 +391,7 @@ void check_access(const void *p, size_t bytes, size_t align, const char *what) {
   const uintptr_t a = (uintptr_t)p;
   if (align > 1 && a % align)
     fault("%s of %zu bytes at %p: misaligned (needs %zu-byte alignment)", what, bytes, p, align);
-  const uintptr_t s0 = (uintptr_t)__start_cubias_emu_shared, s1 = (uintptr_t)__stop_cubias_emu_shared;
+  const uintptr_t s0 = (uintptr_t)g_shared_lo, s1 = (uintptr_t)g_shared_hi;
   if (a >= s0 && a + bytes <= s1) return;
   Alloc &last = g_last;
   if (!(a >= last.lo && a + bytes <= last.lo + last.bytes && last.bytes)) {
@@ -375,6 +434,8 @@ std::string kernel_name(const char *sig) {
   return k;
 }
 
+void run_on_worker();
+
 void run_grid(const Grid &g) {
   std::lock_guard<std::recursive_mutex> lock(g_kernel_mu);
   for (const PtrArg &a : g.ptrs) {
@@ -399,6 +460,11 @@ void run_grid(const Grid &g) {
       return;
     }
   }
+#ifdef CUBIAS_EMU_ASAN
+  if (g_run.stacks_dirty)  // frames of abandoned fibers
+    for (Fiber &f : g_run.fibers) __asan_unpoison_memory_region(f.stack.lo, f.stack.size);
+#endif
+  g_run.stacks_dirty = false;
   g_run.grid = &g;
   g_last = Alloc{};
   g_run.faulted = false;
@@ -411,6 +477,23 @@ void run_grid(const Grid &g) {
   }
   g_run.warps.assign((g_run.nthreads + 31) / 32, Warp{});
   g_run.rng.seed(base_seed() * 0x9E3779B97F4A7C15ull + g.launch_no);
+  run_on_worker();
+  g_run.grid = nullptr;
+  if (g_run.faulted) {
+    g_run.stacks_dirty = true;
+    const bool misaligned = g_run.fault.find("misaligned") != std::string::npos;
+    set_sticky(misaligned ? cudaErrorMisalignedAddress : cudaErrorIllegalAddress);
+    char seed[96];
+    snprintf(seed, sizeof seed, " [replay: CUBIAS_EMU_SEED=%llu]", (unsigned long long)base_seed());
+    report(g_run.fault + seed);
+  }
+}
+
+namespace {
+
+// On the worker: every block of g_run.grid.
+void run_blocks() {
+  const Grid &g = *g_run.grid;
   const unsigned char poison = (base_seed() & 1) ? 0xff : 0xa5;
   gridDim = g.grid;
   blockDim = g.block;
@@ -425,14 +508,37 @@ void run_grid(const Grid &g) {
                    (unsigned)(b / ((uint64_t)g.grid.x * g.grid.y))};
     if (!run_block(bi, poison)) break;
   }
-  g_run.grid = nullptr;
-  if (g_run.faulted) {
-    const bool misaligned = g_run.fault.find("misaligned") != std::string::npos;
-    set_sticky(misaligned ? cudaErrorMisalignedAddress : cudaErrorIllegalAddress);
-    char seed[96];
-    snprintf(seed, sizeof seed, " [replay: CUBIAS_EMU_SEED=%llu]", (unsigned long long)base_seed());
-    report(g_run.fault + seed);
+}
+
+struct Worker {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool job = false;
+};
+Worker *g_worker = nullptr;  // never destroyed: the thread waits on it until exit
+
+void worker_main() {
+  dl_iterate_phdr(find_tls, nullptr);
+  for (;;) {
+    std::unique_lock<std::mutex> lock(g_worker->mu);
+    g_worker->cv.wait(lock, [] { return g_worker->job; });
+    run_blocks();
+    g_worker->job = false;
+    g_worker->cv.notify_all();
   }
+}
+
+}  // namespace
+
+void run_on_worker() {
+  if (!g_worker) {
+    g_worker = new Worker;
+    std::thread(worker_main).detach();
+  }
+  std::unique_lock<std::mutex> lock(g_worker->mu);
+  g_worker->job = true;
+  g_worker->cv.notify_all();
+  g_worker->cv.wait(lock, [] { return !g_worker->job; });
 }
 
 }  // namespace cubias_emu

@@ -19,9 +19,12 @@
 #define __forceinline__ inline __attribute__((always_inline))
 #define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
-// Static shared memory: one section the scheduler fills with a poison pattern at
-// the start of every block (blocks run one at a time, so one copy suffices).
-#define __shared__ static __attribute__((section("cubias_emu_shared"), aligned(16)))
+// Static shared memory: a thread-local of the one worker thread that runs every
+// block (tests/emu/scheduler.cpp), so the executable's TLS block on that thread
+// holds exactly the kernels' shared arrays; the worker fills it with a poison
+// pattern at the start of every block. (A linker section would be simpler, but
+// GCC ignores section attributes on statics of template instances.)
+#define __shared__ static thread_local __attribute__((aligned(16)))
 #define __constant__ static
 
 constexpr int warpSize = 32;
