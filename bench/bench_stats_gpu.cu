@@ -38,6 +38,13 @@
     }                                                                                    \
   } while (0)
 
+// Errors of releases (cudaFree, cublasDestroy, ...): reported, and the exit status says so.
+static int g_release_errors = 0;
+static void released(bool ok, const char *what, const char *why) {
+  if (!ok) fprintf(stderr, "bench_stats_gpu: %s failed: %s\n", what, why), ++g_release_errors;
+}
+static void released(cudaError_t e, const char *what) { released(e == cudaSuccess, what, cudaGetErrorString(e)); }
+
 static const size_t kFlushBytes = 256ull << 20;  // > L2 of every current GPU
 
 struct Timer {
@@ -142,9 +149,13 @@ struct CublasPeer {
     cublasSgemv(h, CUBLAS_OP_N, (int)C, (int)rows, &alpha, x, (int)C, ones, 1, &beta, mean, 1);
     var_pass<<<(unsigned)((C + 255) / 256), 256>>>(x, rows, C, mean, var);
   }
-  ~CublasPeer() {
-    if (h) cublasDestroy(h);
-    cudaFree(ones), cudaFree(mean), cudaFree(var);
+  void release() {
+    if (h) {
+      const cublasStatus_t st = cublasDestroy(h);
+      released(st == CUBLAS_STATUS_SUCCESS, "cublasDestroy", cublasGetStatusString(st));
+    }
+    released(cudaFree(ones), "cudaFree"), released(cudaFree(mean), "cudaFree"), released(cudaFree(var), "cudaFree");
+    h = nullptr, ones = mean = var = nullptr;
   }
 };
 
@@ -178,17 +189,19 @@ struct CudnnPeer {
                                                   q + c, 1.0, q + 2 * c, q + 3 * c, 1e-5, q + 4 * c,
                                                   q + 5 * c) == CUDNN_STATUS_SUCCESS;
   }
-  ~CudnnPeer() {
-    if (x) cudnnDestroyTensorDescriptor(x);
-    if (p) cudnnDestroyTensorDescriptor(p);
-    if (h) cudnnDestroy(h);
-    cudaFree(params);
+  void release() {
+    if (x) released(cudnnDestroyTensorDescriptor(x) == CUDNN_STATUS_SUCCESS, "cudnnDestroyTensorDescriptor", "");
+    if (p) released(cudnnDestroyTensorDescriptor(p) == CUDNN_STATUS_SUCCESS, "cudnnDestroyTensorDescriptor", "");
+    if (h) released(cudnnDestroy(h) == CUDNN_STATUS_SUCCESS, "cudnnDestroy", "");
+    released(cudaFree(params), "cudaFree");
+    x = p = nullptr, h = nullptr, params = nullptr;
   }
 };
 #else
 struct CudnnPeer {  // built without cuDNN: the column reads nan
   bool init(long long) { return false; }
   bool run(const void *, void *, int, bool, long long, long long, long long) { return false; }
+  void release() {}
 };
 #endif
 
@@ -224,8 +237,11 @@ int main(int argc, char **argv) {
   CK(cudaMalloc(&copy_dst, max_bytes));
   CK(cudaMalloc(&src32, 2 * max_bytes + 16));  // f32 source for the most (16-bit) elements
   curandGenerator_t gen;
-  curandCreateGenerator(&gen, CURAND_RNG_PSEUDO_PHILOX4_32_10);
-  curandSetPseudoRandomGeneratorSeed(gen, 7);
+  if (curandCreateGenerator(&gen, CURAND_RNG_PSEUDO_PHILOX4_32_10) != CURAND_STATUS_SUCCESS ||
+      curandSetPseudoRandomGeneratorSeed(gen, 7) != CURAND_STATUS_SUCCESS) {
+    fprintf(stderr, "bench_stats_gpu: cuRAND generator setup failed\n");
+    return 1;
+  }
 
   // Copy bandwidth: bytes read + written per second, the floor every pass is held to.
   double copy_ms = median_ms(reps, flush, [&] { CK(cudaMemcpyAsync(copy_dst, buf, max_bytes, cudaMemcpyDeviceToDevice)); });
@@ -245,12 +261,16 @@ int main(int argc, char **argv) {
   CB(cubias_create(&gpu, CUBIAS_BACKEND_CUDA));
   CB(cubias_create(&cpu, CUBIAS_BACKEND_CPU));
   const char *dtname[] = {"f32", "f16", "bf16"};
+  int failed_passes = 0;
   for (size_t bytes : sizes) {
     for (int dt = 0; dt < 3; ++dt) {
       const size_t esz = dt == 0 ? 4 : 2;
       const long long n = (long long)(bytes / esz);
       CK(cudaDeviceSynchronize());
-      curandGenerateNormal(gen, src32, (size_t)n + (n & 1), 0.5f, 1.0f);
+      if (curandGenerateNormal(gen, src32, (size_t)n + (n & 1), 0.5f, 1.0f) != CURAND_STATUS_SUCCESS) {
+        fprintf(stderr, "bench_stats_gpu: curandGenerateNormal failed\n");
+        return 1;
+      }
       to_dtype<<<4096, 256>>>(src32, buf, dt, (size_t)n);
       CK(cudaGetLastError());
       const Shape shapes[] = {{"rows", n / 1024, 1024, 1}, {"nchw", n / (64 * 3136), 64, 3136},
@@ -284,10 +304,17 @@ int main(int argc, char **argv) {
           CB(cubias_stats_destroy(cs));
         }
         CB(cubias_reserve_workspace(gpu, &v));
+        // A pass that fails is reported as failed, never timed as a bandwidth.
+        bool pass_ok = true;
         double ms = median_ms(reps, flush, [&] {
-          cubias_stats_reset(gpu, st);
-          cubias_stats_accumulate(gpu, st, &v);
+          pass_ok = pass_ok && cubias_stats_reset(gpu, st) == CUBIAS_STATUS_SUCCESS &&
+                    cubias_stats_accumulate(gpu, st, &v) == CUBIAS_STATUS_SUCCESS;
         });
+        if (!pass_ok) {
+          printf("%-6s %-5s the statistics pass FAILED: %s\n", s.layout, dtname[dt], cubias_get_last_error(gpu));
+          ms = NAN;
+          ++failed_passes;
+        }
         double *d_mv;
         CK(cudaMalloc(&d_mv, 2 * sizeof(double) * s.C));
         double naive = median_ms(quick ? 3 : 5, flush, [&] {
@@ -295,7 +322,7 @@ int main(int argc, char **argv) {
           else if (dt == 1) naive_welford<<<(unsigned)s.C, 256>>>((const __half *)buf, s.outer, s.C, s.inner, d_mv, d_mv + s.C);
           else naive_welford<<<(unsigned)s.C, 256>>>((const __nv_bfloat16 *)buf, s.outer, s.C, s.inner, d_mv, d_mv + s.C);
         });
-        CK(cudaFree(d_mv));
+        released(cudaFree(d_mv), "cudaFree");
         CB(cubias_stats_destroy(st));
         // Peers where they apply: cuBLAS on f32 channels-last data, cuDNN BN on
         // NCHW / NHWC (rows [N, C] is NCHW with H = W = 1).
@@ -324,9 +351,13 @@ int main(int argc, char **argv) {
          "Peer columns: the peer's median time over ours (> 1: cubias is faster); nan: the peer does not apply.\n"
          "cuDNN BN also writes y (it cannot skip it); the cuBLAS peer computes mean and variance only.\n");
   if (csv) fclose(csv);
-  cubias_destroy(gpu);
-  cubias_destroy(cpu);
-  curandDestroyGenerator(gen);
-  cudaFree(flush), cudaFree(buf), cudaFree(copy_dst), cudaFree(src32);
-  return 0;
+  blas.release();
+  dnn.release();
+  released(cubias_destroy(gpu) == CUBIAS_STATUS_SUCCESS, "cubias_destroy", cubias_get_last_error(NULL));
+  released(cubias_destroy(cpu) == CUBIAS_STATUS_SUCCESS, "cubias_destroy", cubias_get_last_error(NULL));
+  released(curandDestroyGenerator(gen) == CURAND_STATUS_SUCCESS, "curandDestroyGenerator", "");
+  released(cudaFree(flush), "cudaFree"), released(cudaFree(buf), "cudaFree");
+  released(cudaFree(copy_dst), "cudaFree"), released(cudaFree(src32), "cudaFree");
+  if (failed_passes) printf("%d statistics passes FAILED\n", failed_passes);
+  return failed_passes || g_release_errors ? 1 : 0;
 }

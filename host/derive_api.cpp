@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "../kernels/derive_math.h"
-#include "derive_ops.h"
+#include "../kernels/derive_ops.h"
+#include "internal.h"
 
 namespace {
 

@@ -58,7 +58,7 @@ const Rule &rule() {
 }
 
 // phi and phi' in double (the mean-field formulas; the statistics kernels have
-// their own float versions in kernels/hd_math.h).
+// their own float versions in kernels/smooth_lanes.h).
 void act_d(int act, double s, double x, double *y, double *dy) {
   switch (act) {
     case CUBIAS_ACT_RELU: *y = x > 0 ? x : 0.0; *dy = x > 0 ? 1.0 : 0.0; return;

@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "internal.h"
-#include "../kernels/derive2_math.h"
+#include "../kernels/derive_ops.h"
+#include "../kernels/dtype.h"
+#include "../kernels/gates_math.h"
+#include "../kernels/logit.h"
 
 namespace {
 
@@ -33,11 +36,11 @@ bool finite_d(double x) { return x == x && x - x == 0.0; }
 
 cubias_status_t check_config(cubias_handle_t h, cubias_rnn_cell_t cell,
                              const cubias_gate_config_t *cfg, cubias_dtype_t dtype,
-                             cubias_d2_gate_params_t *p, const char *where) {
+                             cubias_gate_params_t *p, const char *where) {
   if ((int)cell != CUBIAS_RNN_LSTM && (int)cell != CUBIAS_RNN_GRU)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown cell %d", where, (int)cell);
   if (!cfg) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: config is NULL", where);
-  cubias_status_t st = cubias_d2_check_dtype(h, dtype, where);
+  cubias_status_t st = cubias_check_bias_dtype(h, dtype, where);
   if (st) return st;
   if (cfg->steps != cfg->steps)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: steps is NaN", where);
@@ -80,24 +83,24 @@ cubias_status_t check_config(cubias_handle_t h, cubias_rnn_cell_t cell,
       return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown scheme %d", where,
                          (int)cfg->scheme);
   }
-  if (!p->chrono && !cubias_d2_fits((int)dtype, p->b_const))
+  if (!p->chrono && !cubias_dtype_fits((int)dtype, p->b_const))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: gate bias %g does not fit dtype %d",
                        where, p->b_const, (int)dtype);
   return CUBIAS_STATUS_SUCCESS;
 }
 
-void add_pair(std::vector<cubias_d2_seg_t> &segs, const Loc &a, const Loc &b, int ld, int role) {
+void add_pair(std::vector<cubias_gate_seg_t> &segs, const Loc &a, const Loc &b, int ld, int role) {
   const Loc *first = a.ptr ? &a : &b;
   const Loc *second = a.ptr ? &b : nullptr;
   if (first->ptr) segs.push_back({first->ptr, first->off, (int32_t)ld, (int32_t)role});
   if (second && second->ptr)
-    segs.push_back({second->ptr, second->off, (int32_t)ld, (int32_t)CUBIAS_D2_ROLE_ZERO});
+    segs.push_back({second->ptr, second->off, (int32_t)ld, (int32_t)CUBIAS_GATE_ROLE_ZERO});
 }
 
 // Segments of all pseudo-layers; fails when a gate the scheme sets has no vector.
 cubias_status_t build_segments(cubias_handle_t h, const std::vector<PseudoLayer> &layers,
-                               const GateSet &gs, const cubias_d2_gate_params_t &p,
-                               int zero_others, std::vector<cubias_d2_seg_t> &segs,
+                               const GateSet &gs, const cubias_gate_params_t &p,
+                               int zero_others, std::vector<cubias_gate_seg_t> &segs,
                                const char *where) {
   for (size_t ld = 0; ld < layers.size(); ++ld) {
     const PseudoLayer &L = layers[ld];
@@ -109,22 +112,13 @@ cubias_status_t build_segments(cubias_handle_t h, const std::vector<PseudoLayer>
           return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                              "%s: pseudo-layer %zu has no bias vector for gate %d", where, ld, g);
         add_pair(segs, L.first[g], L.second[g], (int)ld,
-                 is_main ? CUBIAS_D2_ROLE_MAIN : CUBIAS_D2_ROLE_NEG);
+                 is_main ? CUBIAS_GATE_ROLE_MAIN : CUBIAS_GATE_ROLE_NEG);
       } else if (zero_others) {
-        add_pair(segs, L.first[g], L.second[g], (int)ld, CUBIAS_D2_ROLE_ZERO);
+        add_pair(segs, L.first[g], L.second[g], (int)ld, CUBIAS_GATE_ROLE_ZERO);
       }
     }
   }
   return CUBIAS_STATUS_SUCCESS;
-}
-
-double unit_bias(const cubias_d2_gate_params_t &p, int64_t ld, int64_t j) {
-  if (!p.chrono) return p.b_const;
-  uint32_t ctr[4], key[2], out[4];
-  cubias_d2_chrono_counter(ld, j, ctr);
-  cubias_d2_chrono_key(p.seed, key);
-  cubias_philox4x32_10(ctr, key, out);
-  return cubias_d2_chrono_from_bits(out[0], out[1], p.t_max);
 }
 
 double stored(int dtype, double b) {
@@ -133,7 +127,7 @@ double stored(int dtype, double b) {
   return (double)cubias_load_as(buf, dtype, 0);
 }
 
-void make_report(const cubias_d2_gate_params_t &p, int64_t nld, int64_t H, double steps,
+void make_report(const cubias_gate_params_t &p, int64_t nld, int64_t H, double steps,
                  int dtype, cubias_gate_report_t *r) {
   r->units = nld * H;
   r->bias_min = r->gate_min = r->retention_min = INFINITY;
@@ -141,8 +135,8 @@ void make_report(const cubias_d2_gate_params_t &p, int64_t nld, int64_t H, doubl
   double sb = 0, sg = 0, sr = 0;
   const int64_t n = p.chrono ? nld * H : 1;  // constant schemes: one value
   for (int64_t u = 0; u < n; ++u) {
-    double b = stored(dtype, unit_bias(p, u / H, u % H));
-    double g = cubias_d2_sigmoid(b);
+    double b = stored(dtype, cubias_gate_unit_bias(&p, u / H, u % H));
+    double g = cubias_sigmoid(b);
     double ret = steps > 0.0 ? exp(steps * log(g)) : NAN;
     r->bias_min = fmin(r->bias_min, b);
     r->bias_max = fmax(r->bias_max, b);
@@ -160,27 +154,22 @@ void make_report(const cubias_d2_gate_params_t &p, int64_t nld, int64_t H, doubl
   if (!(steps > 0.0)) r->retention_min = r->retention_max = NAN;
 }
 
-cubias_status_t write_segments(cubias_handle_t h, const std::vector<cubias_d2_seg_t> &segs,
-                               int64_t H, const cubias_d2_gate_params_t &p, int dtype) {
-  if (h->backend == CUBIAS_BACKEND_CUDA) {
-    for (size_t s0 = 0; s0 < segs.size(); s0 += CUBIAS_D2_MAX_SEGS) {
-      int ns = (int)std::min<size_t>(CUBIAS_D2_MAX_SEGS, segs.size() - s0);
-      cubias_status_t st = cubias_cuda_gates_write(h, segs.data() + s0, ns, H, &p, dtype);
-      if (st) return st;
-    }
-    return CUBIAS_STATUS_SUCCESS;
+cubias_status_t write_segments(cubias_handle_t h, const std::vector<cubias_gate_seg_t> &segs,
+                               int64_t H, const cubias_gate_params_t &p, int dtype) {
+  if (h->backend != CUBIAS_BACKEND_CUDA)
+    return cubias_cpu_gates_write(h, segs.data(), (int)segs.size(), H, &p, dtype);
+  for (size_t s0 = 0; s0 < segs.size(); s0 += CUBIAS_GATE_MAX_SEGS) {
+    int ns = (int)std::min<size_t>(CUBIAS_GATE_MAX_SEGS, segs.size() - s0);
+    cubias_status_t st = cubias_cuda_gates_write(h, segs.data() + s0, ns, H, &p, dtype);
+    if (st) return st;
   }
-  for (const cubias_d2_seg_t &s : segs)
-    for (int64_t j = 0; j < H; ++j)
-      cubias_store_as(s.ptr, dtype, s.offset + j,
-                      cubias_d2_role_value(s.role, unit_bias(p, s.ld, j)));
   return CUBIAS_STATUS_SUCCESS;
 }
 
 cubias_status_t run(cubias_handle_t h, const std::vector<PseudoLayer> &layers, const GateSet &gs,
-                    int64_t H, const cubias_gate_config_t *cfg, const cubias_d2_gate_params_t &p,
+                    int64_t H, const cubias_gate_config_t *cfg, const cubias_gate_params_t &p,
                     cubias_dtype_t dtype, cubias_gate_report_t *rep, const char *where) {
-  std::vector<cubias_d2_seg_t> segs;
+  std::vector<cubias_gate_seg_t> segs;
   cubias_status_t st;
   try {
     st = build_segments(h, layers, gs, p, cfg->zero_other_gates, segs, where);
@@ -223,7 +212,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
   const char *where = "cubias_rnn_gate_bias_pytorch";
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
-  cubias_d2_gate_params_t p;
+  cubias_gate_params_t p;
   if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
   if ((st = check_hidden(h, H, where))) return st;
   if (input_size < 1 || input_size > ((int64_t)1 << 40) || num_layers < 1 || num_layers > 4096)
@@ -271,7 +260,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_
   const char *where = "cubias_rnn_gate_bias_keras";
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
-  cubias_d2_gate_params_t p;
+  cubias_gate_params_t p;
   if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
   if ((st = check_hidden(h, H, where))) return st;
   if (num_vectors != 1 && num_vectors != 2)
@@ -297,7 +286,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_cudnn(cubias_handle_t h, cubias_
   const char *where = "cubias_rnn_gate_bias_cudnn";
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
-  cubias_d2_gate_params_t p;
+  cubias_gate_params_t p;
   if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
   if ((st = check_hidden(h, H, where))) return st;
   if (!h_layers)

@@ -1,14 +1,15 @@
 // Rule 11: additive attention masks (padding, causal, both) with a finite,
 // dtype-aware mask value and a stated policy for rows with no valid key.
 #include "internal.h"
-#include "../kernels/derive2_math.h"
+#include "../kernels/derive_ops.h"
+#include "../kernels/mask_math.h"
 
 extern "C" cubias_status_t cubias_mask_value(cubias_dtype_t dtype, double *h_value) {
   const char *where = "cubias_mask_value";
   if (!h_value) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: value is NULL", where);
-  cubias_status_t st = cubias_d2_check_dtype(nullptr, dtype, where);
+  cubias_status_t st = cubias_check_bias_dtype(nullptr, dtype, where);
   if (st) return st;
-  *h_value = (double)cubias_d2_mask_value((int)dtype);
+  *h_value = (double)cubias_mask_fill_value((int)dtype);
   return CUBIAS_STATUS_SUCCESS;
 }
 
@@ -39,7 +40,7 @@ extern "C" cubias_status_t cubias_attention_mask(cubias_handle_t h, int flags,
   if ((int)empty_row != CUBIAS_MASK_EMPTY_ROW_EQUAL && (int)empty_row != CUBIAS_MASK_EMPTY_ROW_ZERO)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown empty-row policy %d", where,
                        (int)empty_row);
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((flags & CUBIAS_MASK_PADDING) &&
       (st = cubias_check_backend_ptr(h, d_lengths, "lengths (PADDING)", where)))
     return st;
@@ -47,16 +48,6 @@ extern "C" cubias_status_t cubias_attention_mask(cubias_handle_t h, int flags,
   if (h->backend == CUBIAS_BACKEND_CUDA)
     return cubias_cuda_mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row,
                                   d_mask, (int)dtype);
-  const float mval = cubias_d2_mask_value((int)dtype);
-  for (int64_t b = 0; b < B; ++b) {
-    int64_t len = (flags & CUBIAS_MASK_PADDING) ? (int64_t)d_lengths[b] : tk;
-    for (int64_t i = 0; i < tq; ++i) {
-      int64_t end = cubias_d2_mask_row_end(flags, len, i, tk, causal_offset);
-      int64_t row = (b * tq + i) * tk;
-      for (int64_t j = 0; j < tk; ++j)
-        cubias_store_as(d_mask, (int)dtype, row + j,
-                        cubias_d2_mask_entry(end, j, (int)empty_row, mval));
-    }
-  }
-  return CUBIAS_STATUS_SUCCESS;
+  return cubias_cpu_mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row,
+                               d_mask, (int)dtype);
 }

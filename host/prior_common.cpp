@@ -5,16 +5,17 @@
 #include <vector>
 
 #include "internal.h"
-#include "../kernels/derive2_math.h"
+#include "../kernels/derive_ops.h"
+#include "../kernels/dtype.h"
 
-cubias_status_t cubias_d2_check_dtype(cubias_handle_t h, cubias_dtype_t dtype, const char *where) {
+cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, cubias_dtype_t dtype, const char *where) {
   if (cubias_dtype_size(dtype) == 0)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: unknown output dtype %d (use F32, F16 or BF16)", where, (int)dtype);
   return CUBIAS_STATUS_SUCCESS;
 }
 
-cubias_status_t cubias_d2_check_count(cubias_handle_t h, int64_t n, const char *what,
+cubias_status_t cubias_check_bias_count(cubias_handle_t h, int64_t n, const char *what,
                                       const char *where) {
   if (n < 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s is %lld; must be >= 1", where, what,
@@ -28,33 +29,30 @@ cubias_status_t cubias_d2_check_count(cubias_handle_t h, int64_t n, const char *
 
 static cubias_status_t check_fits(cubias_handle_t h, cubias_dtype_t dtype, double v, int64_t i,
                                   const char *where) {
-  if (!cubias_d2_fits((int)dtype, v))
+  if (!cubias_dtype_fits((int)dtype, v))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: bias %lld would be %g, which is not finite in dtype %d (largest %g)",
-                       where, (long long)i, v, (int)dtype, cubias_d2_dtype_max((int)dtype));
+                       where, (long long)i, v, (int)dtype, cubias_dtype_max((int)dtype));
   return CUBIAS_STATUS_SUCCESS;
 }
 
-cubias_status_t cubias_d2_write_const(cubias_handle_t h, void *d_bias, cubias_dtype_t dtype,
+cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, cubias_dtype_t dtype,
                                       int64_t n, double value, const char *where) {
   cubias_status_t st = check_fits(h, dtype, value, 0, where);
   if (st) return st;
   if (h->backend == CUBIAS_BACKEND_CUDA)
-    return cubias_cuda_d2_fill(h, d_bias, (int)dtype, n, (float)value);
-  for (int64_t i = 0; i < n; ++i) cubias_store_as(d_bias, (int)dtype, i, (float)value);
-  return CUBIAS_STATUS_SUCCESS;
+    return cubias_cuda_fill(h, d_bias, (int)dtype, n, (float)value);
+  return cubias_cpu_fill(h, d_bias, (int)dtype, n, (float)value);
 }
 
-cubias_status_t cubias_d2_write_host_values(cubias_handle_t h, const double *h_vals, int64_t n,
+cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals, int64_t n,
                                             void *d_bias, cubias_dtype_t dtype, const char *where) {
   for (int64_t i = 0; i < n; ++i) {
     cubias_status_t st = check_fits(h, dtype, h_vals[i], i, where);
     if (st) return st;
   }
-  if (h->backend != CUBIAS_BACKEND_CUDA) {
-    for (int64_t i = 0; i < n; ++i) cubias_store_as(d_bias, (int)dtype, i, (float)h_vals[i]);
-    return CUBIAS_STATUS_SUCCESS;
-  }
+  if (h->backend != CUBIAS_BACKEND_CUDA)  // every value fits: stored as is
+    return cubias_cpu_store_doubles(h, h_vals, n, 0.0, d_bias, (int)dtype);
   // Convert on the host, then one stream-ordered copy. From pageable memory the
   // runtime stages the bytes before cudaMemcpyAsync returns, so the staging
   // buffer may go when this returns.
@@ -66,6 +64,6 @@ cubias_status_t cubias_d2_write_host_values(cubias_handle_t h, const double *h_v
     return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory (%zu bytes)", where,
                        bytes);
   }
-  for (int64_t i = 0; i < n; ++i) cubias_store_as(staging.data(), (int)dtype, i, (float)h_vals[i]);
+  cubias_cpu_store_doubles(h, h_vals, n, 0.0, staging.data(), (int)dtype);
   return cubias_cuda_memcpy(h, d_bias, staging.data(), bytes, 0);
 }

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "internal.h"
-#include "../kernels/derive2_math.h"
+#include "../kernels/derive_ops.h"
+#include "../kernels/logit.h"
+#include "../kernels/prior_math.h"
 
 static bool finite_d(double x) { return x == x && x - x == 0.0; }
 
@@ -78,14 +80,14 @@ extern "C" cubias_status_t cubias_prior_softmax_from_labels(
   if ((int)index_type != CUBIAS_INDEX_INT32 && (int)index_type != CUBIAS_INDEX_INT64)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown index type %d", where,
                        (int)index_type);
-  if ((st = cubias_d2_check_count(h, n, "n (labels)", where))) return st;
-  if ((st = cubias_d2_check_count(h, K, "num_classes", where))) return st;
+  if ((st = cubias_check_bias_count(h, n, "n (labels)", where))) return st;
+  if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
   if (K >= ((int64_t)1 << 40))
     return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: num_classes %lld is too large", where,
                        (long long)K);
   if ((st = check_alpha(h, alpha, where))) return st;
   if ((st = check_anchor(h, anchor, pin, K, where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_labels, "labels", where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
 
@@ -102,17 +104,13 @@ extern "C" cubias_status_t cubias_prior_softmax_from_labels(
     return cubias_cuda_prior_finish(h, counts, K, n, 0, alpha, (int)anchor, pin, d_bias,
                                     (int)dtype);
   }
-  for (int64_t k = 0; k <= K; ++k) counts[k] = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t y = idx64 ? ((const int64_t *)d_labels)[i] : (int64_t)((const int32_t *)d_labels)[i];
-    counts[(y >= 0 && y < K) ? y : K]++;
-  }
+  if ((st = cubias_cpu_prior_count_labels(h, d_labels, idx64, n, K, counts))) return st;
   if ((st = report_bad(h, counts[K], h_bad, "labels outside [0, num_classes)", where))) return st;
   std::vector<double> lp;
   if ((st = alloc_vec(h, lp, K, where))) return st;
-  for (int64_t k = 0; k < K; ++k) lp[(size_t)k] = cubias_d2_log_count(counts[k], alpha);
+  for (int64_t k = 0; k < K; ++k) lp[(size_t)k] = cubias_prior_log_count(counts[k], alpha);
   anchor_log_priors(lp, log((double)n + (double)K * alpha), anchor, pin);
-  return cubias_d2_write_host_values(h, lp.data(), K, d_bias, dtype, where);
+  return cubias_write_bias_values(h, lp.data(), K, d_bias, dtype, where);
 }
 
 extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
@@ -124,14 +122,14 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (h_bad) *h_bad = 0;
-  if ((st = cubias_d2_check_count(h, n, "n (rows)", where))) return st;
-  if ((st = cubias_d2_check_count(h, K, "num_classes", where))) return st;
+  if ((st = cubias_check_bias_count(h, n, "n (rows)", where))) return st;
+  if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
   int64_t nk;
   if (!cubias_mul_ok(n, K, &nk) || K >= ((int64_t)1 << 40))
     return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: n * num_classes (%lld * %lld) overflows",
                        where, (long long)n, (long long)K);
   if ((st = check_alpha(h, alpha, where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_targets, "targets", where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
 
@@ -146,20 +144,12 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
     if ((st = report_bad(h, bad, h_bad, "target entries not 0 or 1", where))) return st;
     return cubias_cuda_prior_finish(h, counts, K, n, 1, alpha, 0, 0, d_bias, (int)dtype);
   }
-  for (int64_t k = 0; k <= K; ++k) counts[k] = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t *row = d_targets + i * K;
-    for (int64_t k = 0; k < K; ++k) {
-      uint8_t v = row[k];
-      counts[k] += v == 1;
-      counts[K] += v > 1;
-    }
-  }
+  if ((st = cubias_cpu_prior_count_multihot(h, d_targets, n, K, counts))) return st;
   if ((st = report_bad(h, counts[K], h_bad, "target entries not 0 or 1", where))) return st;
   std::vector<double> b;
   if ((st = alloc_vec(h, b, K, where))) return st;
-  for (int64_t k = 0; k < K; ++k) b[(size_t)k] = cubias_d2_sigmoid_prior(counts[k], n, alpha);
-  return cubias_d2_write_host_values(h, b.data(), K, d_bias, dtype, where);
+  for (int64_t k = 0; k < K; ++k) b[(size_t)k] = cubias_sigmoid_prior(counts[k], n, alpha);
+  return cubias_write_bias_values(h, b.data(), K, d_bias, dtype, where);
 }
 
 extern "C" cubias_status_t cubias_prior_softmax_from_probs(cubias_handle_t h,
@@ -171,9 +161,9 @@ extern "C" cubias_status_t cubias_prior_softmax_from_probs(cubias_handle_t h,
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!h_priors) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: priors is NULL", where);
-  if ((st = cubias_d2_check_count(h, K, "num_classes", where))) return st;
+  if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
   if ((st = check_anchor(h, anchor, pin, K, where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
   double sum = 0.0;
   for (int64_t k = 0; k < K; ++k) {
@@ -190,7 +180,7 @@ extern "C" cubias_status_t cubias_prior_softmax_from_probs(cubias_handle_t h,
   if ((st = alloc_vec(h, lp, K, where))) return st;
   for (int64_t k = 0; k < K; ++k) lp[(size_t)k] = log(h_priors[k]);
   anchor_log_priors(lp, log(sum), anchor, pin);
-  return cubias_d2_write_host_values(h, lp.data(), K, d_bias, dtype, where);
+  return cubias_write_bias_values(h, lp.data(), K, d_bias, dtype, where);
 }
 
 extern "C" cubias_status_t cubias_prior_sigmoid_from_probs(cubias_handle_t h,
@@ -200,8 +190,8 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_probs(cubias_handle_t h,
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!h_priors) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: priors is NULL", where);
-  if ((st = cubias_d2_check_count(h, K, "num_classes", where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
   std::vector<double> b;
   if ((st = alloc_vec(h, b, K, where))) return st;
@@ -210,9 +200,9 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_probs(cubias_handle_t h,
     if (!(p > 0.0 && p < 1.0))
       return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                          "%s: prior %lld is %g; must lie in (0, 1)", where, (long long)k, p);
-    b[(size_t)k] = cubias_d2_logit(p);
+    b[(size_t)k] = cubias_logit(p);
   }
-  return cubias_d2_write_host_values(h, b.data(), K, d_bias, dtype, where);
+  return cubias_write_bias_values(h, b.data(), K, d_bias, dtype, where);
 }
 
 extern "C" cubias_status_t cubias_prior_single(cubias_handle_t h, double pi, int64_t n,
@@ -223,10 +213,10 @@ extern "C" cubias_status_t cubias_prior_single(cubias_handle_t h, double pi, int
   if (!(pi > 0.0 && pi < 1.0))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: pi is %g; must lie in (0, 1)", where,
                        pi);
-  if ((st = cubias_d2_check_count(h, n, "n", where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
-  return cubias_d2_write_const(h, d_bias, dtype, n, cubias_d2_logit(pi), where);
+  return cubias_write_bias_const(h, d_bias, dtype, n, cubias_logit(pi), where);
 }
 
 extern "C" cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t h,
@@ -235,7 +225,7 @@ extern "C" cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t h,
   const char *where = "cubias_prior_regression_from_stats";
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
   const int64_t C = s->channels;
   void *ws = nullptr;
@@ -243,8 +233,6 @@ extern "C" cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t h,
   double *means = (double *)ws;
   if ((st = cubias_stats_write_field(h, s, CUBIAS_FIELD_MEAN, means))) return st;
   if (h->backend == CUBIAS_BACKEND_CUDA)
-    return cubias_cuda_d2_from_doubles(h, means, C, 0.0, d_bias, (int)dtype);
-  for (int64_t c = 0; c < C; ++c)
-    cubias_store_as(d_bias, (int)dtype, c, (float)cubias_d2_saturate((int)dtype, means[c], 0.0));
-  return CUBIAS_STATUS_SUCCESS;
+    return cubias_cuda_store_doubles(h, means, C, 0.0, d_bias, (int)dtype);
+  return cubias_cpu_store_doubles(h, means, C, 0.0, d_bias, (int)dtype);
 }

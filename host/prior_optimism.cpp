@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "internal.h"
-#include "../kernels/derive2_math.h"
+#include "../kernels/logit.h"
 
 extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int64_t n,
                                               void *d_bias, cubias_dtype_t dtype) {
@@ -15,10 +15,10 @@ extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int6
                        "%s: gate target g0 is %g; must lie in (0, 1) (logit(0), logit(1) are "
                        "infinite)",
                        where, g0);
-  if ((st = cubias_d2_check_count(h, n, "n", where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
-  return cubias_d2_write_const(h, d_bias, dtype, n, cubias_d2_logit(g0), where);
+  return cubias_write_bias_const(h, d_bias, dtype, n, cubias_logit(g0), where);
 }
 
 extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_max, double gamma,
@@ -36,8 +36,8 @@ extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_m
   if (horizon != horizon)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: horizon is NaN (pass CUBIAS_HORIZON_INFINITE for H = infinity)", where);
-  if ((st = cubias_d2_check_count(h, n, "n", where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
   double b;
   if (horizon < 0.0 || isinf(horizon))
@@ -46,7 +46,7 @@ extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_m
     b = 0.0;
   else  // (1 - gamma^H) as -expm1(H ln gamma): no cancellation for gamma near 1
     b = r_max * (-expm1(horizon * log(gamma))) / (1.0 - gamma);
-  st = cubias_d2_write_const(h, d_bias, dtype, n, b, where);
+  st = cubias_write_bias_const(h, d_bias, dtype, n, b, where);
   if (!st && h_value) *h_value = b;
   return st;
 }
@@ -56,8 +56,8 @@ extern "C" cubias_status_t cubias_relpos_bias_zero(cubias_handle_t h, void *d_ta
   const char *where = "cubias_relpos_bias_zero";
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
-  if ((st = cubias_d2_check_count(h, n, "n", where))) return st;
-  if ((st = cubias_d2_check_dtype(h, dtype, where))) return st;
+  if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
+  if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((st = cubias_check_backend_ptr(h, d_table, "table", where))) return st;
-  return cubias_d2_write_const(h, d_table, dtype, n, 0.0, where);
+  return cubias_write_bias_const(h, d_table, dtype, n, 0.0, where);
 }

@@ -2,6 +2,7 @@
 #include <new>
 #include <string.h>
 
+#include "../kernels/finalize.h"
 #include "internal.h"
 
 static size_t state_bytes(int64_t channels) {

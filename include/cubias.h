@@ -586,7 +586,7 @@ typedef enum cubias_rnn_cell { CUBIAS_RNN_LSTM = 0, CUBIAS_RNN_GRU = 1 } cubias_
  * (unit j low, j high, pseudo-layer index, 0x63687230), key (seed low, seed
  * high); u = 1 + (T_max - 2) * U, U = 53 bits of outputs 0-1 / 2^53. The CUDA
  * backend calls cuRAND's curand_Philox4x32_10 and the CPU backend the same
- * function written in kernels/derive2_math.h (checked bit for bit against the
+ * function written in kernels/philox.h (checked bit for bit against the
  * Random123 known-answer vectors): the same seed gives the same biases on both
  * backends (the stored value can differ only if the two double-precision log()
  * results straddle a rounding boundary of the dtype, probability ~1e-9). */

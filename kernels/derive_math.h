@@ -1,11 +1,14 @@
 /* Per-channel math of the bias derivations I (centering, normalisation,
  * post-activation shift, symmetric-activation shift, dead-unit revival),
- * shared by the CPU backend (host/derive_*.cpp) and the CUDA kernels
- * (kernels/derive_*.cu): one source for both. Everything is CUBIAS_HD. */
+ * shared by the CPU backend (kernels/cpu/derive_cpu.cpp) and the CUDA kernels
+ * (kernels/cuda/derive_kernels.cu): one source for both. Everything is CUBIAS_HD. */
 #ifndef CUBIAS_DERIVE_MATH_H
 #define CUBIAS_DERIVE_MATH_H
 
-#include "hd_math.h"
+#include "dtype.h"
+#include "finalize.h"
+#include "moments.h"
+#include "normal.h"
 
 /* ---- reading one channel of a statistics state ------------------------- */
 

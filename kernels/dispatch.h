@@ -6,7 +6,8 @@
 
 #include <type_traits>
 
-#include "hd_math.h"
+#include "activations.h"
+#include "dtype.h"
 
 struct cubias_f32_t {
   typedef float storage;

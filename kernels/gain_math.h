@@ -11,6 +11,8 @@
 #ifndef CUBIAS_GAIN_MATH_H
 #define CUBIAS_GAIN_MATH_H
 
+#include "dtype.h"
+#include "normal.h"
 #include "plan.h"
 
 /* ---- normal quantile ------------------------------------------------------ */
@@ -208,8 +210,8 @@ CUBIAS_HD double cubias_gain_tmax(double g, double slope2, double target) {
 }
 
 
-/* ---- backend operations (host code that has included host/internal.h) ---- */
-#ifdef CUBIAS_INTERNAL_H
+/* ---- backend operations (code that has included kernels/backend.h) ------- */
+#ifdef CUBIAS_BACKEND_H
 /* One weight: its chunk partials into partials[nchunks] (backend scratch),
  * then *out = in * sum / (out * in) (backend memory). */
 cubias_status_t cubias_cpu_weight_gain(cubias_handle_t h, const cubias_weight_t *w,

@@ -4,7 +4,7 @@
 #ifndef CUBIAS_PLAN_H
 #define CUBIAS_PLAN_H
 
-#include "hd_math.h"
+#include "host_device.h"
 
 /* Each channel's entries are numbered e = o * inner + i, 0 <= e < per_channel.
  * Chunk j holds [j * chunk, min(per_channel, (j + 1) * chunk)). The plan depends

@@ -3,7 +3,9 @@
 #   1. the main build: library (CPU backend + CUDA kernels compiled for the default
 #      architecture list), examples, benchmarks, and the test suite under ctest;
 #      GPU tests skip visibly where no CUDA device answers;
-#   2. an AddressSanitizer + UBSan build of the CPU path, running the same suite.
+#   2. the GPU check's dry run (bench/device_check.sh --dry-run, docs/device-check.md):
+#      its configure and carried GoogleTest exactly as on a GPU machine, GPU steps skipped;
+#   3. an AddressSanitizer + UBSan build of the CPU path, running the same suite.
 # Environment: JOBS (parallel jobs, default nproc), CUBIAS_CMAKE_ARGS (extra
 # arguments for the main configure, e.g. -DCMAKE_CUDA_ARCHITECTURES=90).
 set -euo pipefail
@@ -24,6 +26,10 @@ echo "== main build =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${CUBIAS_CMAKE_ARGS:-}
 cmake --build build -j"$JOBS"
 ctest --test-dir build --output-on-failure -j"$JOBS"
+
+echo "== GPU check, dry run =="
+bash bench/device_prep.sh
+env -u OUT bash bench/device_check.sh --dry-run build/device-check-dry
 
 echo "== AddressSanitizer + UBSan build of the CPU path =="
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCUBIAS_WITH_CUDA=OFF \

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "test_prior_support.h"
-#include "../kernels/derive2_math.h"  // the Philox under test, for its known answers
+#include "../kernels/philox.h"  // the Philox under test, for its known answers
 
 // Random123's kat_vectors, the three philox4x32 10 lines (ctr[4] key[2] -> out[4]).
 static const uint32_t kKat[3][10] = {
@@ -18,7 +18,7 @@ TEST(GatesPhilox, KnownAnswersLibraryAndReference) {
   for (auto &v : kKat) {
     uint32_t out[4], ref[4];
     cubias_philox4x32_10(v, v + 4, out);
-    ref2_philox(v, v + 4, ref);
+    ref_philox(v, v + 4, ref);
     for (int i = 0; i < 4; ++i) {
       EXPECT_EQ(out[i], v[6 + i]);
       EXPECT_EQ(ref[i], v[6 + i]);
@@ -26,15 +26,15 @@ TEST(GatesPhilox, KnownAnswersLibraryAndReference) {
   }
 }
 
-class GatesRnn : public D2Test {
+class GatesRnn : public BackendDtypeTest {
  protected:
   // A buffer of n elements filled with a sentinel pattern (finite, distinct).
   std::vector<double> sentinel(int64_t n) {
     std::vector<double> v((size_t)n);
-    for (int64_t i = 0; i < n; ++i) v[(size_t)i] = ref2_round(dti, 100.0 + (double)(i % 97) * 0.25);
+    for (int64_t i = 0; i < n; ++i) v[(size_t)i] = ref_round(dti, 100.0 + (double)(i % 97) * 0.25);
     return v;
   }
-  void upload_values(D2Buf &b, const std::vector<double> &v) {
+  void upload_values(BiasBuf &b, const std::vector<double> &v) {
     std::vector<unsigned char> raw(v.size() * esz());
     for (size_t i = 0; i < v.size(); ++i) {
       double x = v[i];
@@ -58,7 +58,7 @@ class GatesRnn : public D2Test {
                        : (uint16_t)llround(ldexp(a, 24));
           if (x < 0) u |= 0x8000;
         }
-        EXPECT_EQ(ref2_decode(dti, &u, 0), x);
+        EXPECT_EQ(ref_decode(dti, &u, 0), x);
         memcpy(raw.data() + 2 * i, &u, 2);
       }
     }
@@ -87,7 +87,7 @@ TEST_P(GatesRnn, PytorchLstmConstantEffectiveOne) {
   int64_t total;
   pt_bias_ih(G, in, H, L, dirs, 0, 0, &total);
   auto init = sentinel(total);
-  D2Buf buf(be, (size_t)total * esz());
+  BiasBuf buf(be, (size_t)total * esz());
   upload_values(buf, init);
   cubias_gate_config_t cfg;
   ASSERT_EQ(cubias_gate_config_default(&cfg), CUBIAS_STATUS_SUCCESS);
@@ -96,7 +96,7 @@ TEST_P(GatesRnn, PytorchLstmConstantEffectiveOne) {
                                          &rep),
             CUBIAS_STATUS_SUCCESS)
       << cubias_get_last_error(h);
-  auto got = d2_values(buf, dti, total);
+  auto got = bias_values(buf, dti, total);
   std::vector<double> want = init;
   for (int64_t l = 0; l < L; ++l)
     for (int d = 0; d < dirs; ++d) {
@@ -112,7 +112,7 @@ TEST_P(GatesRnn, PytorchLstmConstantEffectiveOne) {
   EXPECT_EQ(rep.bias_max, 1.0);
   EXPECT_NEAR(rep.gate_mean, 0.731059, 5e-7);
   EXPECT_NEAR(rep.retention_mean, 0.043604, 5e-7);
-  EXPECT_NEAR(rep.retention_mean, pow(ref2_sigmoid(1.0), 10), 1e-12);
+  EXPECT_NEAR(rep.retention_mean, pow(ref_sigmoid(1.0), 10), 1e-12);
 }
 
 TEST_P(GatesRnn, PytorchGruRetentionTarget) {
@@ -120,7 +120,7 @@ TEST_P(GatesRnn, PytorchGruRetentionTarget) {
   int64_t total;
   pt_bias_ih(G, in, H, L, 1, 0, 0, &total);
   auto init = sentinel(total);
-  D2Buf buf(be, (size_t)total * esz());
+  BiasBuf buf(be, (size_t)total * esz());
   upload_values(buf, init);
   cubias_gate_config_t cfg;
   cubias_gate_config_default(&cfg);
@@ -133,8 +133,8 @@ TEST_P(GatesRnn, PytorchGruRetentionTarget) {
                                          &rep),
             CUBIAS_STATUS_SUCCESS)
       << cubias_get_last_error(h);
-  const double b = ref2_logit(pow(0.5, 1.0 / 20));  // sigma(b)^20 = 0.5
-  auto got = d2_values(buf, dti, total);
+  const double b = ref_logit(pow(0.5, 1.0 / 20));  // sigma(b)^20 = 0.5
+  auto got = bias_values(buf, dti, total);
   std::vector<double> want = init;
   for (int64_t l = 0; l < L; ++l) {
     int64_t t2, bih = pt_bias_ih(G, in, H, L, 1, l, 0, &t2), bhh = bih + G * H;
@@ -142,11 +142,11 @@ TEST_P(GatesRnn, PytorchGruRetentionTarget) {
     for (int64_t j = 0; j < H; ++j) want[(size_t)(bih + H + j)] = b;  // z: gate 1 of r,z,n
   }
   for (int64_t i = 0; i < total; ++i)
-    ASSERT_NEAR(got[(size_t)i], want[(size_t)i], d2_tol(dti, want[(size_t)i])) << "i=" << i;
-  EXPECT_NEAR(rep.bias_mean, b, d2_tol(dti, b));
+    ASSERT_NEAR(got[(size_t)i], want[(size_t)i], bias_tol(dti, want[(size_t)i])) << "i=" << i;
+  EXPECT_NEAR(rep.bias_mean, b, bias_tol(dti, b));
   // The report describes the stored value: exact for f32 to 1e-6, looser in 16 bits.
   EXPECT_NEAR(rep.retention_mean, 0.5, dti == 0 ? 1e-5 : 0.05);
-  EXPECT_NEAR(rep.retention_mean, pow(ref2_sigmoid(got[(size_t)(pt_bias_ih(G, in, H, L, 1, 0, 0, &total) + H)]), 20), 1e-12);
+  EXPECT_NEAR(rep.retention_mean, pow(ref_sigmoid(got[(size_t)(pt_bias_ih(G, in, H, L, 1, 0, 0, &total) + H)]), 20), 1e-12);
 }
 
 TEST_P(GatesRnn, ChronoPytorchLstmRangeSignAndSeed) {
@@ -154,7 +154,7 @@ TEST_P(GatesRnn, ChronoPytorchLstmRangeSignAndSeed) {
   const int dirs = 2;
   int64_t total;
   pt_bias_ih(G, in, H, L, dirs, 0, 0, &total);
-  D2Buf buf(be, (size_t)total * esz());
+  BiasBuf buf(be, (size_t)total * esz());
   upload_values(buf, sentinel(total));
   cubias_gate_config_t cfg;
   cubias_gate_config_default(&cfg);
@@ -167,7 +167,7 @@ TEST_P(GatesRnn, ChronoPytorchLstmRangeSignAndSeed) {
                                          &rep),
             CUBIAS_STATUS_SUCCESS)
       << cubias_get_last_error(h);
-  auto got = d2_values(buf, dti, total);
+  auto got = bias_values(buf, dti, total);
   const double hi = log(783.0);
   EXPECT_NEAR(hi, 6.663133, 5e-7);
   double mn = 1e9, mx = -1e9;
@@ -175,14 +175,14 @@ TEST_P(GatesRnn, ChronoPytorchLstmRangeSignAndSeed) {
     for (int d = 0; d < dirs; ++d) {
       int64_t t2, bih = pt_bias_ih(G, in, H, L, dirs, l, d, &t2), bhh = bih + G * H;
       for (int64_t j = 0; j < H; ++j) {
-        double ref = ref2_chrono(cfg.seed, l * dirs + d, j, 784);
+        double ref = ref_chrono(cfg.seed, l * dirs + d, j, 784);
         ASSERT_GE(ref, 0.0);
         ASSERT_LT(ref, hi);
         double bf = got[(size_t)(bih + H + j)], bi = got[(size_t)(bih + j)];
-        ASSERT_NEAR(bf, ref, d2_tol(dti, ref)) << "l=" << l << " d=" << d << " j=" << j;
+        ASSERT_NEAR(bf, ref, bias_tol(dti, ref)) << "l=" << l << " d=" << d << " j=" << j;
         ASSERT_EQ(bi, -bf);                              // b_i = -b_f
         ASSERT_GE(bf, 0.0);
-        ASSERT_LE(bf, ref2_round(dti, hi));              // [0, ln 783] after rounding
+        ASSERT_LE(bf, ref_round(dti, hi));              // [0, ln 783] after rounding
         mn = std::min(mn, bf), mx = std::max(mx, bf);
         for (int g : {2, 3}) ASSERT_EQ(got[(size_t)(bih + g * H + j)], 0.0);
         for (int g = 0; g < 4; ++g) ASSERT_EQ(got[(size_t)(bhh + g * H + j)], 0.0);
@@ -208,7 +208,7 @@ TEST_P(GatesRnn, ChronoPytorchLstmRangeSignAndSeed) {
 TEST_P(GatesRnn, KerasLstmOneVectorGruTwoVectors) {
   const int64_t H = 9;
   {
-    D2Buf b(be, 4 * H * esz());
+    BiasBuf b(be, 4 * H * esz());
     auto init = sentinel(4 * H);
     upload_values(b, init);
     cubias_gate_config_t cfg;
@@ -216,12 +216,12 @@ TEST_P(GatesRnn, KerasLstmOneVectorGruTwoVectors) {
     cfg.value = 2.0;
     ASSERT_EQ(cubias_rnn_gate_bias_keras(h, CUBIAS_RNN_LSTM, b.p, dt, H, 1, &cfg, nullptr),
               CUBIAS_STATUS_SUCCESS);
-    auto got = d2_values(b, dti, 4 * H);
+    auto got = bias_values(b, dti, 4 * H);
     for (int64_t e = 0; e < 4 * H; ++e)
       ASSERT_EQ(got[(size_t)e], (e >= H && e < 2 * H) ? 2.0 : init[(size_t)e]) << e;  // i,f,c,o
   }
   {
-    D2Buf b(be, 6 * H * esz());
+    BiasBuf b(be, 6 * H * esz());
     auto init = sentinel(6 * H);
     upload_values(b, init);
     cubias_gate_config_t cfg;
@@ -229,7 +229,7 @@ TEST_P(GatesRnn, KerasLstmOneVectorGruTwoVectors) {
     cubias_gate_report_t rep;
     ASSERT_EQ(cubias_rnn_gate_bias_keras(h, CUBIAS_RNN_GRU, b.p, dt, H, 2, &cfg, &rep),
               CUBIAS_STATUS_SUCCESS);
-    auto got = d2_values(b, dti, 6 * H);
+    auto got = bias_values(b, dti, 6 * H);
     for (int64_t e = 0; e < 6 * H; ++e) {
       double want = e < H ? 1.0 : (e >= 3 * H && e < 4 * H) ? 0.0 : init[(size_t)e];  // z,r,h x2
       ASSERT_EQ(got[(size_t)e], want) << e;
@@ -241,12 +241,12 @@ TEST_P(GatesRnn, KerasLstmOneVectorGruTwoVectors) {
 TEST_P(GatesRnn, CudnnLinLayerIds) {
   const int64_t H = 33, nld = 2;
   // LSTM, double bias: ids 0..7, each H entries, separate allocations.
-  std::vector<std::unique_ptr<D2Buf>> bufs;
+  std::vector<std::unique_ptr<BiasBuf>> bufs;
   std::vector<cubias_cudnn_rnn_biases_t> layers(nld);
   auto init = sentinel(H);
   for (int64_t ld = 0; ld < nld; ++ld)
     for (int id = 0; id < 8; ++id) {
-      bufs.emplace_back(new D2Buf(be, H * esz()));
+      bufs.emplace_back(new BiasBuf(be, H * esz()));
       upload_values(*bufs.back(), init);
       layers[ld].d_lin_bias[id] = bufs.back()->p;
     }
@@ -261,23 +261,23 @@ TEST_P(GatesRnn, CudnnLinLayerIds) {
       << cubias_get_last_error(h);
   for (int64_t ld = 0; ld < nld; ++ld)
     for (int id = 0; id < 8; ++id) {
-      auto got = d2_values(*bufs[(size_t)(ld * 8 + id)], dti, H);
+      auto got = bias_values(*bufs[(size_t)(ld * 8 + id)], dti, H);
       for (int64_t j = 0; j < H; ++j) {
-        double ref = ref2_chrono(9, ld, j, 50);
+        double ref = ref_chrono(9, ld, j, 50);
         double want = id == 1 ? ref : id == 0 ? -ref : (id == 4 || id == 5) ? 0.0 : init[(size_t)j];
-        ASSERT_NEAR(got[(size_t)j], want, d2_tol(dti, want)) << "ld=" << ld << " id=" << id;
+        ASSERT_NEAR(got[(size_t)j], want, bias_tol(dti, want)) << "ld=" << ld << " id=" << id;
       }
     }
   // GRU, single recurrent bias (ids 3..5 only): the update gate is id 4.
   cubias_cudnn_rnn_biases_t gl;
   memset(&gl, 0, sizeof gl);
-  D2Buf r(be, H * esz()), z(be, H * esz()), n(be, H * esz());
-  for (D2Buf *b : {&r, &z, &n}) upload_values(*b, init);
+  BiasBuf r(be, H * esz()), z(be, H * esz()), n(be, H * esz());
+  for (BiasBuf *b : {&r, &z, &n}) upload_values(*b, init);
   gl.d_lin_bias[3] = r.p, gl.d_lin_bias[4] = z.p, gl.d_lin_bias[5] = n.p;
   cubias_gate_config_default(&cfg);
   ASSERT_EQ(cubias_rnn_gate_bias_cudnn(h, CUBIAS_RNN_GRU, &gl, 1, H, dt, &cfg, nullptr),
             CUBIAS_STATUS_SUCCESS);
-  auto gz = d2_values(z, dti, H), gr = d2_values(r, dti, H);
+  auto gz = bias_values(z, dti, H), gr = bias_values(r, dti, H);
   for (int64_t j = 0; j < H; ++j) {
     ASSERT_EQ(gz[(size_t)j], 1.0);
     ASSERT_EQ(gr[(size_t)j], init[(size_t)j]);
@@ -288,7 +288,7 @@ TEST_P(GatesRnn, BadInputRefusedNothingWritten) {
   const int64_t H = 4;
   int64_t total;
   pt_bias_ih(4, 2, H, 1, 1, 0, 0, &total);
-  D2Buf buf(be, (size_t)total * 4);
+  BiasBuf buf(be, (size_t)total * 4);
   cubias_gate_config_t ok, c;
   cubias_gate_config_default(&ok);
   cubias_cudnn_rnn_biases_t cl;
@@ -342,7 +342,7 @@ TEST_P(GatesRnn, BadInputRefusedNothingWritten) {
 }
 
 // The same seed gives the same chrono biases, byte for byte, on both backends
-// (cuRAND's curand_Philox4x32_10 on the device, derive2_math.h's on the host).
+// (cuRAND's curand_Philox4x32_10 on the device, kernels/philox.h's on the host).
 TEST(GatesChronoParity, SameSeedSameBytesOnCpuAndGpu) {
   CUBIAS_REQUIRE_GPU_OR_SKIP();
   const int64_t G = 4, in = 8, H = 257, L = 2;
@@ -359,7 +359,7 @@ TEST(GatesChronoParity, SameSeedSameBytesOnCpuAndGpu) {
       cubias_backend_t be = k ? CUBIAS_BACKEND_CUDA : CUBIAS_BACKEND_CPU;
       cubias_handle_t h;
       ASSERT_EQ(cubias_create(&h, be), CUBIAS_STATUS_SUCCESS);
-      D2Buf buf(be, (size_t)total * d2_size(dt));
+      BiasBuf buf(be, (size_t)total * bias_bytes(dt));
       buf.poison();
       ASSERT_EQ(cubias_rnn_gate_bias_pytorch(h, CUBIAS_RNN_LSTM, buf.p, (cubias_dtype_t)dt, total,
                                              in, H, L, 1, &cfg, nullptr),
@@ -373,4 +373,4 @@ TEST(GatesChronoParity, SameSeedSameBytesOnCpuAndGpu) {
   }
 }
 
-D2_INSTANTIATE(GatesRnn);
+BACKEND_DTYPE_INSTANTIATE(GatesRnn);

@@ -1,10 +1,10 @@
 // The CPU engine's exp, normal cdf, tanh, sigmoid, GELU and SiLU on lanes
-// (kernels/hd_math.h) against std::exp / erfc / tanh in double, in units in the last place of the
+// (kernels/smooth_lanes.h) against std::exp / erfc / tanh in double, in units in the last place of the
 // float result; and the SIMD-lane forms against the scalar ones, bit for bit
 // (the engine mixes both within one accumulator).
 #define CUBIAS_CPU_SIMD 1
 #pragma GCC diagnostic ignored "-Wpsabi"  // vector lanes wider than this build's registers
-#include "../kernels/hd_math.h"
+#include "../kernels/smooth_lanes.h"
 
 #include <math.h>
 #include <string.h>

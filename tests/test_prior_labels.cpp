@@ -1,10 +1,10 @@
 // Rule 6: class priors from labels (device histogram), from given priors, a
-// single prior, and regression targets, against tests/ref/derive2_ref.
+// single prior, and regression targets, against tests/ref/priors_gates_masks_ref.
 #include <random>
 
 #include "test_prior_support.h"
 
-class PriorLabels : public D2Test {};
+class PriorLabels : public BackendDtypeTest {};
 
 template <class T>
 static std::vector<T> skewed_labels(int64_t n, int64_t K, int64_t absent, unsigned seed,
@@ -27,7 +27,7 @@ TEST_P(PriorLabels, SoftmaxFromLabelsMatchesReference) {
     for (int64_t K : {37, 3001}) {  // shared-memory and global histograms
       const int64_t n = 20000;
       std::vector<int64_t> counts;
-      D2Buf labels(be, (size_t)n * (idx64 ? 8 : 4));
+      BiasBuf labels(be, (size_t)n * (idx64 ? 8 : 4));
       if (idx64) {
         auto y = skewed_labels<int64_t>(n, K, 5, 11 + (unsigned)K, counts);
         labels.upload(y.data(), y.size() * 8);
@@ -38,7 +38,7 @@ TEST_P(PriorLabels, SoftmaxFromLabelsMatchesReference) {
       ASSERT_EQ(counts[5], 0);  // an absent class: smoothing must keep it finite
       for (int anchor = 0; anchor < 3; ++anchor) {
         for (double alpha : {CUBIAS_PRIOR_ALPHA_DEFAULT, 0.5}) {
-          D2Buf out(be, (size_t)K * esz());
+          BiasBuf out(be, (size_t)K * esz());
           out.poison();
           int64_t bad = -1;
           ASSERT_EQ(cubias_prior_softmax_from_labels(
@@ -47,10 +47,10 @@ TEST_P(PriorLabels, SoftmaxFromLabelsMatchesReference) {
                     CUBIAS_STATUS_SUCCESS)
               << cubias_get_last_error(h);
           EXPECT_EQ(bad, 0);
-          auto ref = ref2_softmax_prior(counts, alpha, anchor, 3);
-          auto got = d2_values(out, dti, K);
+          auto ref = ref_softmax_prior(counts, alpha, anchor, 3);
+          auto got = bias_values(out, dti, K);
           for (int64_t k = 0; k < K; ++k)
-            ASSERT_NEAR(got[(size_t)k], ref[(size_t)k], d2_tol(dti, ref[(size_t)k], 1e-12))
+            ASSERT_NEAR(got[(size_t)k], ref[(size_t)k], bias_tol(dti, ref[(size_t)k], 1e-12))
                 << "k=" << k << " anchor=" << anchor << " K=" << K;
           if (anchor == 1) EXPECT_EQ(got[3], 0.0);
         }
@@ -66,9 +66,9 @@ TEST_P(PriorLabels, OutOfRangeLabelsRefusedAndCounted) {
   y[3] = -1;
   y[500] = 10;
   y[999] = 1 << 30;
-  D2Buf labels(be, y.size() * 4);
+  BiasBuf labels(be, y.size() * 4);
   labels.upload(y.data(), y.size() * 4);
-  D2Buf out(be, (size_t)K * esz());
+  BiasBuf out(be, (size_t)K * esz());
   out.poison();
   int64_t bad = 0;
   EXPECT_EQ(cubias_prior_softmax_from_labels(h, labels.p, CUBIAS_INDEX_INT32, n, K, 1.0,
@@ -92,19 +92,19 @@ TEST_P(PriorLabels, SigmoidFromMultiHotMatchesReference) {
       t[(size_t)(i * K + k)] = v;
       counts[(size_t)k] += v;
     }
-  D2Buf tb(be, t.size());
+  BiasBuf tb(be, t.size());
   tb.upload(t.data(), t.size());
-  D2Buf out(be, (size_t)K * esz());
+  BiasBuf out(be, (size_t)K * esz());
   out.poison();
   int64_t bad = -1;
   ASSERT_EQ(cubias_prior_sigmoid_from_targets(h, tb.as<uint8_t>(), n, K, 0.5, out.p, dt, &bad),
             CUBIAS_STATUS_SUCCESS)
       << cubias_get_last_error(h);
   EXPECT_EQ(bad, 0);
-  auto ref = ref2_sigmoid_prior(counts, n, 0.5);
-  auto got = d2_values(out, dti, K);
+  auto ref = ref_sigmoid_prior(counts, n, 0.5);
+  auto got = bias_values(out, dti, K);
   for (int64_t k = 0; k < K; ++k)
-    ASSERT_NEAR(got[(size_t)k], ref[(size_t)k], d2_tol(dti, ref[(size_t)k])) << "k=" << k;
+    ASSERT_NEAR(got[(size_t)k], ref[(size_t)k], bias_tol(dti, ref[(size_t)k])) << "k=" << k;
 
   // An entry that is neither 0 nor 1: refused, counted, nothing written.
   t[17] = 2;
@@ -118,24 +118,24 @@ TEST_P(PriorLabels, SigmoidFromMultiHotMatchesReference) {
 }
 
 TEST_P(PriorLabels, SinglePriorRetinaNet) {
-  D2Buf out(be, 9 * esz());
+  BiasBuf out(be, 9 * esz());
   out.poison();
   ASSERT_EQ(cubias_prior_single(h, 0.01, 9, out.p, dt), CUBIAS_STATUS_SUCCESS);
-  for (double v : d2_values(out, dti, 9)) EXPECT_NEAR(v, -4.595120, d2_tol(dti, 4.595120, 5e-7));
+  for (double v : bias_values(out, dti, 9)) EXPECT_NEAR(v, -4.595120, bias_tol(dti, 4.595120, 5e-7));
 }
 
 TEST_P(PriorLabels, UniformSoftmaxPriorGivesLnKCrossEntropy) {
   const int64_t K = 1000;
   std::vector<double> pri((size_t)K, 1.0 / K);
   for (int anchor = 0; anchor < 3; ++anchor) {
-    D2Buf out(be, (size_t)K * esz());
+    BiasBuf out(be, (size_t)K * esz());
     out.poison();
     ASSERT_EQ(cubias_prior_softmax_from_probs(h, pri.data(), K, (cubias_prior_anchor_t)anchor, 0,
                                               out.p, dt),
               CUBIAS_STATUS_SUCCESS);
     // Zero weights: the logits are the biases; cross-entropy of any label.
-    auto b = d2_values(out, dti, K);
-    auto p = ref2_softmax(b);
+    auto b = bias_values(out, dti, K);
+    auto p = ref_softmax(b);
     for (int64_t y : {0, 17, 999}) EXPECT_NEAR(-log(p[(size_t)y]), 6.907755, 5e-7);
   }
 }
@@ -148,20 +148,20 @@ TEST_P(PriorLabels, GivenPriorsMatchReference) {
   std::vector<int64_t> c(K);
   for (int k = 0; k < K; ++k) c[k] = (int64_t)llround(pri[k] * 1000);
   for (int anchor = 0; anchor < 3; ++anchor) {
-    D2Buf out(be, K * esz());
+    BiasBuf out(be, K * esz());
     out.poison();
     ASSERT_EQ(cubias_prior_softmax_from_probs(h, scaled, K, (cubias_prior_anchor_t)anchor, 2,
                                               out.p, dt),
               CUBIAS_STATUS_SUCCESS);
-    auto ref = ref2_softmax_prior(c, 0.0, anchor, 2);  // counts proportional to the priors
-    auto got = d2_values(out, dti, K);
-    for (int k = 0; k < K; ++k) EXPECT_NEAR(got[k], ref[k], d2_tol(dti, ref[k], 1e-12));
+    auto ref = ref_softmax_prior(c, 0.0, anchor, 2);  // counts proportional to the priors
+    auto got = bias_values(out, dti, K);
+    for (int k = 0; k < K; ++k) EXPECT_NEAR(got[k], ref[k], bias_tol(dti, ref[k], 1e-12));
   }
-  D2Buf out(be, K * esz());
+  BiasBuf out(be, K * esz());
   out.poison();
   ASSERT_EQ(cubias_prior_sigmoid_from_probs(h, pri, K, out.p, dt), CUBIAS_STATUS_SUCCESS);
-  auto got = d2_values(out, dti, K);
-  for (int k = 0; k < K; ++k) EXPECT_NEAR(got[k], ref2_logit(pri[k]), d2_tol(dti, ref2_logit(pri[k])));
+  auto got = bias_values(out, dti, K);
+  for (int k = 0; k < K; ++k) EXPECT_NEAR(got[k], ref_logit(pri[k]), bias_tol(dti, ref_logit(pri[k])));
 }
 
 TEST_P(PriorLabels, RegressionBiasIsTargetMean) {
@@ -173,23 +173,23 @@ TEST_P(PriorLabels, RegressionBiasIsTargetMean) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < C; ++c)
       y[(size_t)(i * C + c)] = c == 4 ? NAN : (float)(off[c] + 3.0 * nd(rng));  // channel 4: no data
-  D2Buf yb(be, y.size() * 4);
+  BiasBuf yb(be, y.size() * 4);
   yb.upload(y.data(), y.size() * 4);
   cubias_stats_t s;
   ASSERT_EQ(cubias_stats_create(h, C, CUBIAS_ACT_IDENTITY, 0, &s), CUBIAS_STATUS_SUCCESS);
   cubias_tensor_t v;
   ASSERT_EQ(cubias_tensor_rows(&v, yb.p, CUBIAS_DTYPE_F32, n, C), CUBIAS_STATUS_SUCCESS);
   ASSERT_EQ(cubias_stats_accumulate(h, s, &v), CUBIAS_STATUS_SUCCESS);
-  D2Buf out(be, C * esz());
+  BiasBuf out(be, C * esz());
   out.poison();
   ASSERT_EQ(cubias_prior_regression_from_stats(h, s, out.p, dt), CUBIAS_STATUS_SUCCESS)
       << cubias_get_last_error(h);
-  auto got = d2_values(out, dti, C);
+  auto got = bias_values(out, dti, C);
   for (int64_t c = 0; c < C; ++c) {
     double m = 0;
     for (int64_t i = 0; i < n; ++i) m += y[(size_t)(i * C + c)];
     m = c == 4 ? 0.0 : m / n;
-    EXPECT_NEAR(got[(size_t)c], m, d2_tol(dti, m, 1e-9)) << "c=" << c;
+    EXPECT_NEAR(got[(size_t)c], m, bias_tol(dti, m, 1e-9)) << "c=" << c;
   }
   cubias_stats_destroy(s);
 }
@@ -197,15 +197,15 @@ TEST_P(PriorLabels, RegressionBiasIsTargetMean) {
 TEST_P(PriorLabels, BadInputRefusedNothingWritten) {
   const int64_t n = 8, K = 4;
   std::vector<int32_t> y = {0, 1, 2, 3, 0, 1, 2, 3};
-  D2Buf labels(be, 32);
+  BiasBuf labels(be, 32);
   labels.upload(y.data(), 32);
   std::vector<uint8_t> t(n * K, 0);
-  D2Buf tb(be, t.size());
+  BiasBuf tb(be, t.size());
   tb.upload(t.data(), t.size());
   double pri[K] = {0.25, 0.25, 0.25, 0.25};
   double badpri[K] = {0.25, 0.0, 0.25, 0.5};
   double badsig[K] = {0.25, 1.0, 0.25, 0.5};
-  D2Buf out(be, K * 4);
+  BiasBuf out(be, K * 4);
   const cubias_dtype_t bad = (cubias_dtype_t)3;  // in the enum's range, not a dtype
   struct Case {
     const char *what;
@@ -265,4 +265,4 @@ TEST_P(PriorLabels, BadInputRefusedNothingWritten) {
   cubias_stats_destroy(s);
 }
 
-D2_INSTANTIATE(PriorLabels);
+BACKEND_DTYPE_INSTANTIATE(PriorLabels);

@@ -14,18 +14,18 @@
 #include <vector>
 
 #include "cubias.h"
-#include "derive2_ref.h"
+#include "priors_gates_masks_ref.h"
 #include "gpu_guard.h"
 #ifdef CUBIAS_HAVE_CUDA
 #include <cuda_runtime.h>
 #endif
 
 // A buffer on a backend: host memory (CPU) or device memory (CUDA).
-struct D2Buf {
+struct BiasBuf {
   cubias_backend_t be;
   size_t bytes;
   void *p = nullptr;
-  D2Buf(cubias_backend_t backend, size_t n) : be(backend), bytes(n ? n : 1) {
+  BiasBuf(cubias_backend_t backend, size_t n) : be(backend), bytes(n ? n : 1) {
     if (be == CUBIAS_BACKEND_CPU) {
       p = malloc(bytes);
     } else {
@@ -34,14 +34,14 @@ struct D2Buf {
 #endif
     }
   }
-  ~D2Buf() {
+  ~BiasBuf() {
     if (be == CUBIAS_BACKEND_CPU) free(p);
 #ifdef CUBIAS_HAVE_CUDA
     else if (p) cudaFree(p);
 #endif
   }
-  D2Buf(const D2Buf &) = delete;
-  D2Buf &operator=(const D2Buf &) = delete;
+  BiasBuf(const BiasBuf &) = delete;
+  BiasBuf &operator=(const BiasBuf &) = delete;
   template <class T> T *as() { return (T *)p; }
   void upload(const void *src, size_t n) {
     if (be == CUBIAS_BACKEND_CPU) {
@@ -77,33 +77,33 @@ struct D2Buf {
   }
 };
 
-inline size_t d2_size(int dtype) { return dtype == 0 ? 4 : 2; }
+inline size_t bias_bytes(int dtype) { return dtype == 0 ? 4 : 2; }
 
 // Decoded values of the first n elements of a buffer of dtype.
-inline std::vector<double> d2_values(const D2Buf &b, int dtype, int64_t n) {
+inline std::vector<double> bias_values(const BiasBuf &b, int dtype, int64_t n) {
   std::vector<unsigned char> raw = b.download();
   std::vector<double> v((size_t)n);
-  for (int64_t i = 0; i < n; ++i) v[(size_t)i] = ref2_decode(dtype, raw.data(), i);
+  for (int64_t i = 0; i < n; ++i) v[(size_t)i] = ref_decode(dtype, raw.data(), i);
   return v;
 }
 
 // |got - ref| <= atol + rtol |ref|, rtol one ulp of the dtype (the value is
 // rounded once from fp64), atol covering f16 subnormals and fp64 noise near 0.
-inline double d2_tol(int dtype, double ref, double extra_atol = 0.0) {
+inline double bias_tol(int dtype, double ref, double extra_atol = 0.0) {
   double atol = (dtype == 1 ? ldexp(1.0, -24) : 1e-12) + extra_atol;
-  return atol + ref2_rel_ulp(dtype) * fabs(ref);
+  return atol + ref_rel_ulp(dtype) * fabs(ref);
 }
 
-typedef std::tuple<cubias_backend_t, cubias_dtype_t> D2Param;
+typedef std::tuple<cubias_backend_t, cubias_dtype_t> BackendDtype;
 
-inline std::string d2_param_name(const testing::TestParamInfo<D2Param> &info) {
+inline std::string backend_dtype_name(const testing::TestParamInfo<BackendDtype> &info) {
   static const char *dt[] = {"F32", "F16", "BF16"};
   return std::string(std::get<0>(info.param) == CUBIAS_BACKEND_CPU ? "Cpu" : "Gpu") +
          dt[(int)std::get<1>(info.param)];
 }
 
 // Fixture: a handle on the parameter's backend (GPU cases skip without a device).
-class D2Test : public testing::TestWithParam<D2Param> {
+class BackendDtypeTest : public testing::TestWithParam<BackendDtype> {
  protected:
   cubias_handle_t h = nullptr;
   cubias_backend_t be = CUBIAS_BACKEND_CPU;
@@ -119,14 +119,14 @@ class D2Test : public testing::TestWithParam<D2Param> {
   void TearDown() override {
     if (h) cubias_destroy(h);
   }
-  size_t esz() const { return d2_size(dti); }
+  size_t esz() const { return bias_bytes(dti); }
 };
 
-#define D2_INSTANTIATE(Suite)                                                              \
+#define BACKEND_DTYPE_INSTANTIATE(Suite)                                                              \
   INSTANTIATE_TEST_SUITE_P(                                                                \
       Backends, Suite,                                                                     \
       testing::Combine(testing::Values(CUBIAS_BACKEND_CPU, CUBIAS_BACKEND_CUDA),           \
                        testing::Values(CUBIAS_DTYPE_F32, CUBIAS_DTYPE_F16, CUBIAS_DTYPE_BF16)), \
-      d2_param_name)
+      backend_dtype_name)
 
 #endif

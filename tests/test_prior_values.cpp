@@ -2,29 +2,29 @@
 // relative-position tables, against closed forms and tests/ref.
 #include "test_prior_support.h"
 
-class PriorValues : public D2Test {};
+class PriorValues : public BackendDtypeTest {};
 
 TEST_P(PriorValues, GateTargetIsLogit) {
   for (double g0 : {0.5, 0.9, 0.1, 1e-4, 0.999}) {
-    D2Buf out(be, 11 * esz());
+    BiasBuf out(be, 11 * esz());
     out.poison();
     ASSERT_EQ(cubias_gate_target(h, g0, 11, out.p, dt), CUBIAS_STATUS_SUCCESS);
-    const double ref = ref2_logit(g0);
-    for (double v : d2_values(out, dti, 11)) {
-      ASSERT_NEAR(v, ref, d2_tol(dti, ref)) << g0;
+    const double ref = ref_logit(g0);
+    for (double v : bias_values(out, dti, 11)) {
+      ASSERT_NEAR(v, ref, bias_tol(dti, ref)) << g0;
       if (g0 == 0.5) ASSERT_EQ(v, 0.0);
     }
   }
 }
 
 TEST_P(PriorValues, OptimisticValue) {
-  D2Buf out(be, 5 * esz());
+  BiasBuf out(be, 5 * esz());
   out.poison();
   double v = 0;
   ASSERT_EQ(cubias_optimistic_value(h, 1.0, 0.99, CUBIAS_HORIZON_INFINITE, 5, out.p, dt, &v),
             CUBIAS_STATUS_SUCCESS);
   EXPECT_NEAR(v, 100.0, 1e-10);
-  for (double x : d2_values(out, dti, 5)) EXPECT_NEAR(x, 100.0, d2_tol(dti, 100.0));
+  for (double x : bias_values(out, dti, 5)) EXPECT_NEAR(x, 100.0, bias_tol(dti, 100.0));
   // Finite horizons against summation of gamma^t.
   struct C { double r, g; int64_t H; } cs[] = {{1, 0.99, 10}, {2.5, 0.9, 1}, {-1, 0.5, 30},
                                                {3, 0.0, 5}, {1, 0.999, 1000}, {1, 0.9, 0}};
@@ -32,21 +32,21 @@ TEST_P(PriorValues, OptimisticValue) {
     out.poison();
     ASSERT_EQ(cubias_optimistic_value(h, c.r, c.g, (double)c.H, 5, out.p, dt, &v),
               CUBIAS_STATUS_SUCCESS);
-    double ref = ref2_optimistic_sum(c.r, c.g, c.H);
+    double ref = ref_optimistic_sum(c.r, c.g, c.H);
     EXPECT_NEAR(v, ref, 1e-10 * (1 + fabs(ref))) << c.g << " " << c.H;
-    for (double x : d2_values(out, dti, 5)) EXPECT_NEAR(x, ref, d2_tol(dti, ref, 1e-10));
+    for (double x : bias_values(out, dti, 5)) EXPECT_NEAR(x, ref, bias_tol(dti, ref, 1e-10));
   }
 }
 
 TEST_P(PriorValues, RelativePositionTableZeroed) {
-  D2Buf out(be, 1000 * esz());
+  BiasBuf out(be, 1000 * esz());
   out.poison();
   ASSERT_EQ(cubias_relpos_bias_zero(h, out.p, 1000, dt), CUBIAS_STATUS_SUCCESS);
-  for (double x : d2_values(out, dti, 1000)) ASSERT_EQ(x, 0.0);
+  for (double x : bias_values(out, dti, 1000)) ASSERT_EQ(x, 0.0);
 }
 
 TEST_P(PriorValues, BadInputRefusedNothingWritten) {
-  D2Buf out(be, 8 * 4);
+  BiasBuf out(be, 8 * 4);
   const cubias_dtype_t bad = (cubias_dtype_t)3;  // in the enum's range, not a dtype
   struct Case {
     const char *what;
@@ -81,4 +81,4 @@ TEST_P(PriorValues, BadInputRefusedNothingWritten) {
   }
 }
 
-D2_INSTANTIATE(PriorValues);
+BACKEND_DTYPE_INSTANTIATE(PriorValues);

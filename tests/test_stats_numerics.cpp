@@ -204,7 +204,7 @@ TEST_P(StatsActivations, UnbiasedVarianceAndSingleEntry) {
 // Offset data whose first entry is far from the channel mean (a zero-padded
 // first row in N(1e4, 1) data, N = 10^6): the first run of a lane uses that
 // entry as its pivot; the engine then re-centres the pivot on the run's own mean
-// at every flush (kernels/hd_math.h cubias_fold_run), so only one run of 16 is
+// at every flush (kernels/accumulate.h cubias_fold_run), so only one run of 16 is
 // spoilt. Without the re-centring the variance error was 1.9e-5 > 1e-5.
 TEST_P(StatsActivations, OffsetDataWithFarFirstEntry) {
   const int64_t N = 1000000;

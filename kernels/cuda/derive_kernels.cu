@@ -7,8 +7,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "../host/derive_ops.h"
-#include "derive_math.h"
+#include "../derive_ops.h"
+#include "../derive_math.h"
 #include "cuda_util.cuh"
 
 namespace {

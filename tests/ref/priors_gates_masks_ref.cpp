@@ -1,20 +1,20 @@
 // Independent fp64 reference for the "Bias derivations II" tests.
-#include "derive2_ref.h"
+#include "priors_gates_masks_ref.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <algorithm>
 
-double ref2_dtype_max(int dtype) {
+double ref_dtype_max(int dtype) {
   if (dtype == 0) return ldexp(2.0 - ldexp(1.0, -23), 127);
   if (dtype == 1) return 65504.0;
   return ldexp(2.0 - ldexp(1.0, -7), 127);
 }
 
-double ref2_rel_ulp(int dtype) { return dtype == 0 ? ldexp(1.0, -23) : dtype == 1 ? ldexp(1.0, -10) : ldexp(1.0, -7); }
+double ref_rel_ulp(int dtype) { return dtype == 0 ? ldexp(1.0, -23) : dtype == 1 ? ldexp(1.0, -10) : ldexp(1.0, -7); }
 
-double ref2_decode(int dtype, const void *buf, int64_t i) {
+double ref_decode(int dtype, const void *buf, int64_t i) {
   if (dtype == 0) {
     float f;
     memcpy(&f, (const char *)buf + 4 * i, 4);
@@ -55,13 +55,13 @@ static double round_bits(double x, int p, int emin, double max) {
   return x < 0 ? -y : y;
 }
 
-double ref2_round(int dtype, double x) {
-  if (dtype == 0) return round_bits(x, 24, -125, ref2_dtype_max(0));
+double ref_round(int dtype, double x) {
+  if (dtype == 0) return round_bits(x, 24, -125, ref_dtype_max(0));
   if (dtype == 1) return round_bits(x, 11, -13, 65504.0);
-  return round_bits(x, 8, -125, ref2_dtype_max(2));
+  return round_bits(x, 8, -125, ref_dtype_max(2));
 }
 
-std::vector<double> ref2_softmax_prior(const std::vector<int64_t> &counts, double alpha,
+std::vector<double> ref_softmax_prior(const std::vector<int64_t> &counts, double alpha,
                                        int anchor, int64_t pin) {
   const size_t K = counts.size();
   double total = 0;
@@ -79,7 +79,7 @@ std::vector<double> ref2_softmax_prior(const std::vector<int64_t> &counts, doubl
   return lp;
 }
 
-std::vector<double> ref2_sigmoid_prior(const std::vector<int64_t> &counts, int64_t n,
+std::vector<double> ref_sigmoid_prior(const std::vector<int64_t> &counts, int64_t n,
                                        double alpha) {
   std::vector<double> b(counts.size());
   for (size_t k = 0; k < counts.size(); ++k) {
@@ -89,10 +89,10 @@ std::vector<double> ref2_sigmoid_prior(const std::vector<int64_t> &counts, int64
   return b;
 }
 
-double ref2_logit(double p) { return log(p / (1 - p)); }
-double ref2_sigmoid(double x) { return 1 / (1 + exp(-x)); }
+double ref_logit(double p) { return log(p / (1 - p)); }
+double ref_sigmoid(double x) { return 1 / (1 + exp(-x)); }
 
-void ref2_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+void ref_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
   uint32_t x0 = ctr[0], x1 = ctr[1], x2 = ctr[2], x3 = ctr[3];
   uint32_t k0 = key[0], k1 = key[1];
   for (int round = 0; round < 10; ++round) {
@@ -108,17 +108,17 @@ void ref2_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) 
   out[0] = x0, out[1] = x1, out[2] = x2, out[3] = x3;
 }
 
-double ref2_chrono(uint64_t seed, int64_t ld, int64_t j, double t_max) {
+double ref_chrono(uint64_t seed, int64_t ld, int64_t j, double t_max) {
   uint32_t ctr[4] = {(uint32_t)j, (uint32_t)((uint64_t)j >> 32), (uint32_t)ld, 0x63687230u};
   uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
   uint32_t o[4];
-  ref2_philox(ctr, key, o);
+  ref_philox(ctr, key, o);
   uint64_t bits = (((uint64_t)o[1] << 32) | o[0]) >> 11;
   double u = ldexp((double)bits, -53);
   return log(1 + (t_max - 2) * u);
 }
 
-double ref2_optimistic_sum(double r_max, double gamma, int64_t H) {
+double ref_optimistic_sum(double r_max, double gamma, int64_t H) {
   double s = 0, g = 1;
   for (int64_t t = 0; t < H; ++t) {
     s += g;
@@ -127,7 +127,7 @@ double ref2_optimistic_sum(double r_max, double gamma, int64_t H) {
   return r_max * s;
 }
 
-std::vector<double> ref2_softmax(const std::vector<double> &z) {
+std::vector<double> ref_softmax(const std::vector<double> &z) {
   double m = -INFINITY;
   for (double v : z) m = std::max(m, v);
   std::vector<double> p(z.size());

@@ -1,7 +1,7 @@
 // The CUDA backend's memory, stream and device plumbing.
 #include <cuda_runtime.h>
 
-#include "../host/internal.h"
+#include "../backend.h"
 #include "cuda_util.cuh"
 
 

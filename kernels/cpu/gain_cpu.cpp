@@ -1,7 +1,7 @@
 // CPU backend of the gain check: the same plan, lanes and trees as the CUDA
 // kernels (kernels/gain_math.h), so both backends give the same bits.
-#include "internal.h"
-#include "../kernels/gain_math.h"
+#include "../backend.h"
+#include "../gain_math.h"
 
 cubias_status_t cubias_cpu_weight_gain(cubias_handle_t h, const cubias_weight_t *w,
                                        double *partials, double *out) {

@@ -6,7 +6,7 @@
 
 #include <utility>
 
-#include "../host/internal.h"
+#include "../backend.h"
 
 // Every kernel launch goes through here: <<<grid, block, smem, stream>>> under
 // nvcc, the emulated device of the test suite (tests/emu) otherwise.

@@ -1,40 +1,42 @@
 // CUDA side of rule 7: recurrent gate biases. The chrono draw uses cuRAND's
 // counter-based Philox4x32-10 (curand_Philox4x32_10); the CPU backend runs the
-// same function from derive2_math.h, so both give the same values.
+// same function from kernels/philox.h, so both give the same values.
 #include <cuda_runtime.h>
 #include <curand_kernel.h>
 
-#include "../host/internal.h"
-#include "derive2_math.h"
+#include "../backend.h"
+#include "../derive_ops.h"
+#include "../dtype.h"
+#include "../gates_math.h"
 #include "cuda_util.cuh"
 
 namespace {
 
 struct SegTable {
-  cubias_d2_seg_t s[CUBIAS_D2_MAX_SEGS];
+  cubias_gate_seg_t s[CUBIAS_GATE_MAX_SEGS];
 };
 
 // blockIdx.y: segment; x: units j.
-__global__ void gates_kernel(SegTable t, int64_t H, cubias_d2_gate_params_t p, int dtype) {
-  const cubias_d2_seg_t seg = t.s[blockIdx.y];
+__global__ void gates_kernel(SegTable t, int64_t H, cubias_gate_params_t p, int dtype) {
+  const cubias_gate_seg_t seg = t.s[blockIdx.y];
   for (int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; j < H;
        j += (int64_t)gridDim.x * blockDim.x) {
     double b = p.b_const;
     if (p.chrono) {
       uint32_t c[4], k[2];
-      cubias_d2_chrono_counter(seg.ld, j, c);
-      cubias_d2_chrono_key(p.seed, k);
+      cubias_chrono_counter(seg.ld, j, c);
+      cubias_chrono_key(p.seed, k);
       uint4 r = curand_Philox4x32_10(make_uint4(c[0], c[1], c[2], c[3]), make_uint2(k[0], k[1]));
-      b = cubias_d2_chrono_from_bits(r.x, r.y, p.t_max);
+      b = cubias_chrono_from_bits(r.x, r.y, p.t_max);
     }
-    cubias_store_as(seg.ptr, dtype, seg.offset + j, cubias_d2_role_value(seg.role, b));
+    cubias_store_as(seg.ptr, dtype, seg.offset + j, cubias_gate_role_value(seg.role, b));
   }
 }
 
 }  // namespace
 
-cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_d2_seg_t *segs, int nseg,
-                                        int64_t H, const cubias_d2_gate_params_t *p, int dtype) {
+cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_gate_seg_t *segs, int nseg,
+                                        int64_t H, const cubias_gate_params_t *p, int dtype) {
   if (nseg <= 0) return CUBIAS_STATUS_SUCCESS;
   SegTable t;
   for (int i = 0; i < nseg; ++i) t.s[i] = segs[i];

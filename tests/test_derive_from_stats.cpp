@@ -1,5 +1,5 @@
 // Tests of the bias derivations I (rules 1, 2, 3, 4, 5, 9) on both backends,
-// the written buffers in f32, f16 and bf16, against tests/ref/derive_ref (an
+// the written buffers in f32, f16 and bf16, against tests/ref/derive_from_stats_ref (an
 // independent fp64 reference) and closed forms.
 #include <gtest/gtest.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cubias.h"
-#include "derive_ref.h"
+#include "derive_from_stats_ref.h"
 #include "gpu_guard.h"
 #ifdef CUBIAS_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -163,7 +163,7 @@ Weight make_weight(std::mt19937_64 &g, int64_t out, int64_t in, int dt, bool col
 
 const cubias_dtype_t kDtypes[3] = {CUBIAS_DTYPE_F32, CUBIAS_DTYPE_F16, CUBIAS_DTYPE_BF16};
 
-class DeriveA : public ::testing::TestWithParam<std::tuple<cubias_backend_t, int>> {
+class DeriveFromStats : public ::testing::TestWithParam<std::tuple<cubias_backend_t, int>> {
  protected:
   cubias_backend_t be() const { return std::get<0>(GetParam()); }
   int bdt() const { return std::get<1>(GetParam()); }
@@ -178,7 +178,7 @@ class DeriveA : public ::testing::TestWithParam<std::tuple<cubias_backend_t, int
 
 // ---- rule 1 -------------------------------------------------------------------
 
-TEST_P(DeriveA, CenterFromInputMatchesReferenceAndCentres) {
+TEST_P(DeriveFromStats, CenterFromInputMatchesReferenceAndCentres) {
   MAKE_ENV(env);
   std::mt19937_64 g(11 + bdt());
   const int64_t N = 700, in = 24, out = 10;
@@ -229,7 +229,7 @@ TEST_P(DeriveA, CenterFromInputMatchesReferenceAndCentres) {
   cubias_stats_destroy(s);
 }
 
-TEST_P(DeriveA, CenterFromInputRecurrentTND) {
+TEST_P(DeriveFromStats, CenterFromInputRecurrentTND) {
   MAKE_ENV(env);
   std::mt19937_64 g(5);
   const int64_t T = 6, Nb = 9, D = 7, H = 5;
@@ -260,7 +260,7 @@ TEST_P(DeriveA, CenterFromInputRecurrentTND) {
 }
 
 // W larger than one cuBLAS row block of the CUDA path (4M doubles): two blocks.
-TEST_P(DeriveA, CenterFromInputSpansRowBlocks) {
+TEST_P(DeriveFromStats, CenterFromInputSpansRowBlocks) {
   MAKE_ENV(env);
   std::mt19937_64 g(13);
   const int64_t N = 64, in = 1100, out = 4000;
@@ -293,7 +293,7 @@ TEST_P(DeriveA, CenterFromInputSpansRowBlocks) {
 
 // ---- rule 2 -------------------------------------------------------------------
 
-TEST_P(DeriveA, CenterFromPreactInPlace) {
+TEST_P(DeriveFromStats, CenterFromPreactInPlace) {
   MAKE_ENV(env);
   std::mt19937_64 g(7);
   const int64_t N = 300, C = 9, inner = 4;  // NCHW-like
@@ -322,7 +322,7 @@ TEST_P(DeriveA, CenterFromPreactInPlace) {
 
 // ---- rule 3 -------------------------------------------------------------------
 
-TEST_P(DeriveA, NormalizeFromPreact) {
+TEST_P(DeriveFromStats, NormalizeFromPreact) {
   MAKE_ENV(env);
   std::mt19937_64 g(3);
   const int64_t N = 512, in = 8, out = 6;
@@ -400,7 +400,7 @@ TEST_P(DeriveA, NormalizeFromPreact) {
 
 // ---- rule 4 -------------------------------------------------------------------
 
-TEST(DeriveAGaussian, ClosedFormValues) {
+TEST(DeriveFromStatsGaussian, ClosedFormValues) {
   double m, v, d;
   ASSERT_EQ(cubias_gaussian_act_moments(CUBIAS_ACT_RELU, 0, 0.0, 1.0, &m, &v, &d), 0);
   EXPECT_NEAR(m, 0.398942, 5e-7);
@@ -446,7 +446,7 @@ TEST(DeriveAGaussian, ClosedFormValues) {
   EXPECT_STRNE(cubias_get_last_error(nullptr), "");
 }
 
-TEST_P(DeriveA, PostactShiftMeasuredAndGaussian) {
+TEST_P(DeriveFromStats, PostactShiftMeasuredAndGaussian) {
   MAKE_ENV(env);
   std::mt19937_64 g(17);
   const int64_t N = 4096, C = 12, out = 5;
@@ -522,7 +522,7 @@ TEST_P(DeriveA, PostactShiftMeasuredAndGaussian) {
   }
 }
 
-TEST_P(DeriveA, PostactShiftSmoothMeasuredWithoutReport) {
+TEST_P(DeriveFromStats, PostactShiftSmoothMeasuredWithoutReport) {
   MAKE_ENV(env);
   std::mt19937_64 g(23);
   const int64_t N = 256, C = 4, out = 3;
@@ -549,7 +549,7 @@ TEST_P(DeriveA, PostactShiftSmoothMeasuredWithoutReport) {
 
 // ---- rule 5 -------------------------------------------------------------------
 
-TEST_P(DeriveA, SymmetricShift) {
+TEST_P(DeriveFromStats, SymmetricShift) {
   MAKE_ENV(env);
   std::mt19937_64 g(29);
   const int64_t N = 600, C = 4;
@@ -599,7 +599,7 @@ TEST_P(DeriveA, SymmetricShift) {
 
 // ---- rule 9 -------------------------------------------------------------------
 
-TEST_P(DeriveA, ReviveConstant) {
+TEST_P(DeriveFromStats, ReviveConstant) {
   MAKE_ENV(env);
   const int64_t N = 64, C = 5;
   std::vector<float> z((size_t)(N * C));
@@ -637,7 +637,7 @@ TEST_P(DeriveA, ReviveConstant) {
   cubias_stats_destroy(s);
 }
 
-TEST_P(DeriveA, ReviveQuantileExact) {
+TEST_P(DeriveFromStats, ReviveQuantileExact) {
   MAKE_ENV(env);
   const int64_t N = 400, C = 6;
   std::vector<float> z((size_t)(N * C));
@@ -710,7 +710,7 @@ TEST_P(DeriveA, ReviveQuantileExact) {
 
 // ---- bad input: every entry point, a clear status, nothing written ----------------
 
-TEST_P(DeriveA, BadInputWritesNothing) {
+TEST_P(DeriveFromStats, BadInputWritesNothing) {
   MAKE_ENV(env);
   Env other(be());
   ASSERT_TRUE(other.init());
@@ -844,7 +844,7 @@ TEST_P(DeriveA, BadInputWritesNothing) {
 
 #ifdef CUBIAS_HAVE_CUDA
 // CUDA only: host memory handed to the CUDA backend is refused, nothing written.
-TEST(DeriveAGpu, HostPointerRefused) {
+TEST(DeriveFromStatsGpu, HostPointerRefused) {
   CUBIAS_REQUIRE_GPU_OR_SKIP();
   Env env(CUBIAS_BACKEND_CUDA);
   ASSERT_TRUE(env.init());
@@ -859,13 +859,13 @@ TEST(DeriveAGpu, HostPointerRefused) {
 }
 #endif
 
-std::string name_of(const ::testing::TestParamInfo<DeriveA::ParamType> &i) {
+std::string name_of(const ::testing::TestParamInfo<DeriveFromStats::ParamType> &i) {
   const char *dt[3] = {"f32", "f16", "bf16"};
   return std::string(std::get<0>(i.param) == CUBIAS_BACKEND_CUDA ? "Cuda_" : "Cpu_") +
          dt[std::get<1>(i.param)];
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DeriveA,
+INSTANTIATE_TEST_SUITE_P(Backends, DeriveFromStats,
                          ::testing::Combine(::testing::Values(CUBIAS_BACKEND_CPU, CUBIAS_BACKEND_CUDA),
                                             ::testing::Values(0, 1, 2)),
                          name_of);

@@ -1,7 +1,7 @@
 // Independent fp64 reference for the bias derivations I (rules 1-5, 9).
 // Plain two-pass / sort / quadrature code; shares nothing with host/ or kernels/.
-#ifndef CUBIAS_DERIVE_REF_H
-#define CUBIAS_DERIVE_REF_H
+#ifndef CUBIAS_DERIVE_FROM_STATS_REF_H
+#define CUBIAS_DERIVE_FROM_STATS_REF_H
 
 #include <stdint.h>
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../kernels/plan.h"
+#include "../plan.h"
 
 /* One statistics pass over a tensor: its chunks fold into the merge lanes'
  * slots (SoA moments, lane l of channel c at l * C + c), which then merge in

@@ -1,5 +1,5 @@
-// Independent fp64 reference for the bias derivations I. See derive_ref.h.
-#include "derive_ref.h"
+// Independent fp64 reference for the bias derivations I. See derive_from_stats_ref.h.
+#include "derive_from_stats_ref.h"
 
 #include <math.h>
 #include <stdint.h>

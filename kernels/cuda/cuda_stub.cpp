@@ -1,6 +1,6 @@
 // Built instead of kernels/*.cu when cubias is configured without CUDA
 // (CUBIAS_WITH_CUDA=OFF): the CUDA backend then reports that it is absent.
-#include "derive_ops.h"
+#include "../derive_ops.h"
 
 static cubias_status_t absent(cubias_handle_t h) {
   return cubias_fail(h, CUBIAS_STATUS_NO_DEVICE, "this cubias was built without CUDA support");
@@ -34,8 +34,8 @@ cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *, const cubias
   return absent(h);
 }
 
-// Gain check (kernels/gain_kernels.cu).
-#include "../kernels/gain_math.h"
+// Gain check (kernels/cuda/gain_kernels.cu).
+#include "../gain_math.h"
 cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t *, double *,
                                         double *) {
   return absent(h);
@@ -45,13 +45,12 @@ cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *, const d
   return absent(h);
 }
 
-// "Bias derivations II" launchers (kernels/prior_kernels.cu, gates_kernels.cu,
+// Bias writes of the value rules (kernels/cuda/prior_kernels.cu, gates_kernels.cu,
 // mask_kernels.cu).
-#include "../kernels/derive2_math.h"
-cubias_status_t cubias_cuda_d2_fill(cubias_handle_t h, void *, int, int64_t, float) {
+cubias_status_t cubias_cuda_fill(cubias_handle_t h, void *, int, int64_t, float) {
   return absent(h);
 }
-cubias_status_t cubias_cuda_d2_from_doubles(cubias_handle_t h, const double *, int64_t, double,
+cubias_status_t cubias_cuda_store_doubles(cubias_handle_t h, const double *, int64_t, double,
                                             void *, int) {
   return absent(h);
 }
@@ -67,8 +66,8 @@ cubias_status_t cubias_cuda_prior_finish(cubias_handle_t h, const uint64_t *, in
                                          int, double, int, int64_t, void *, int) {
   return absent(h);
 }
-cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_d2_seg_t *, int, int64_t,
-                                        const cubias_d2_gate_params_t *, int) {
+cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_gate_seg_t *, int, int64_t,
+                                        const cubias_gate_params_t *, int) {
   return absent(h);
 }
 cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int, const int32_t *, int64_t, int64_t,
@@ -76,7 +75,7 @@ cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int, const int32_t *, 
   return absent(h);
 }
 
-// Bias derivations I (host/derive_ops.h).
+// Bias derivations from statistics (kernels/derive_ops.h).
 void cubias_cuda_blas_destroy(cubias_handle_t) {}
 cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t, int,
                                         const cubias_weight_t *, double, void *, int, double *) {

@@ -1,8 +1,9 @@
 // CUDA side of rule 11: additive attention masks [B, Tq, Tk].
 #include <cuda_runtime.h>
 
-#include "../host/internal.h"
-#include "derive2_math.h"
+#include "../backend.h"
+#include "../derive_ops.h"
+#include "../mask_math.h"
 #include "cuda_util.cuh"
 
 namespace {
@@ -13,11 +14,11 @@ __global__ void mask_kernel(int flags, const int32_t *lengths, int64_t rows, int
                             int dtype) {
   for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
     const int64_t b = r / tq, i = r - b * tq;
-    const int64_t len = (flags & CUBIAS_D2_MASK_PADDING) ? (int64_t)lengths[b] : tk;
-    const int64_t end = cubias_d2_mask_row_end(flags, len, i, tk, off);
+    const int64_t len = (flags & CUBIAS_MASK_BIT_PADDING) ? (int64_t)lengths[b] : tk;
+    const int64_t end = cubias_mask_row_end(flags, len, i, tk, off);
     for (int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; j < tk;
          j += (int64_t)gridDim.x * blockDim.x)
-      cubias_store_as(out, dtype, r * tk + j, cubias_d2_mask_entry(end, j, empty_row, mval));
+      cubias_store_as(out, dtype, r * tk + j, cubias_mask_entry(end, j, empty_row, mval));
   }
 }
 
@@ -33,7 +34,7 @@ cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int flags, const int32
   dim3 grid((unsigned)gx, (unsigned)gy);
   cubias_launch<mask_kernel>(grid, 256, 0, stream_of(h), flags, d_lengths, rows, tq, tk,
                                                           causal_offset, empty_row,
-                                                          cubias_d2_mask_value(dtype), d_mask,
+                                                          cubias_mask_fill_value(dtype), d_mask,
                                                           dtype);
   return launched(h, "cubias mask kernel");
 }

@@ -3,8 +3,8 @@
 // CPU backend (kernels/gain_math.h); no atomics, bit-reproducible.
 #include <cuda_runtime.h>
 
-#include "../host/internal.h"
-#include "gain_math.h"
+#include "../backend.h"
+#include "../gain_math.h"
 #include "cuda_util.cuh"
 
 namespace {

@@ -7,8 +7,10 @@
 #include <cuda_runtime.h>
 #include <limits.h>
 
-#include "../host/internal.h"
-#include "dispatch.h"
+#include "../backend.h"
+#include "../accumulate.h"
+#include "../dispatch.h"
+#include "../finalize.h"
 #include "cuda_util.cuh"
 
 namespace {

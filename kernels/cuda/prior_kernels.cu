@@ -3,8 +3,10 @@
 // Integer atomics only: counts (and so the biases) repeat bit for bit.
 #include <cuda_runtime.h>
 
-#include "../host/internal.h"
-#include "derive2_math.h"
+#include "../backend.h"
+#include "../derive_ops.h"
+#include "../dtype.h"
+#include "../prior_math.h"
 #include "cuda_util.cuh"
 
 namespace {
@@ -26,7 +28,7 @@ __global__ void from_doubles_kernel(const double *vals, int64_t n, double nan_va
                                     int dtype) {
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
        i += (int64_t)gridDim.x * blockDim.x)
-    cubias_store_as(out, dtype, i, (float)cubias_d2_saturate(dtype, vals[i], nan_value));
+    cubias_store_as(out, dtype, i, (float)cubias_dtype_saturate(dtype, vals[i], nan_value));
 }
 
 template <class T>
@@ -80,7 +82,7 @@ __global__ void softmax_finish_kernel(const unsigned long long *counts, int64_t 
   __shared__ double shift;
   if (anchor == 0) {
     double s = 0.0;
-    for (int64_t k = threadIdx.x; k < K; k += blockDim.x) s += cubias_d2_log_count(counts[k], alpha);
+    for (int64_t k = threadIdx.x; k < K; k += blockDim.x) s += cubias_prior_log_count(counts[k], alpha);
     part[threadIdx.x] = s;
     __syncthreads();
     for (int w = blockDim.x / 2; w > 0; w >>= 1) {
@@ -89,12 +91,12 @@ __global__ void softmax_finish_kernel(const unsigned long long *counts, int64_t 
     }
     if (threadIdx.x == 0) shift = part[0] / (double)K;
   } else if (threadIdx.x == 0) {
-    shift = anchor == 1 ? cubias_d2_log_count(counts[pin], alpha)
+    shift = anchor == 1 ? cubias_prior_log_count(counts[pin], alpha)
                         : log((double)n + (double)K * alpha);
   }
   __syncthreads();
   for (int64_t k = threadIdx.x; k < K; k += blockDim.x) {
-    double b = (anchor == 1 && k == pin) ? 0.0 : cubias_d2_log_count(counts[k], alpha) - shift;
+    double b = (anchor == 1 && k == pin) ? 0.0 : cubias_prior_log_count(counts[k], alpha) - shift;
     cubias_store_as(out, dtype, k, (float)b);
   }
 }
@@ -103,18 +105,18 @@ __global__ void sigmoid_finish_kernel(const unsigned long long *counts, int64_t 
                                       double alpha, void *out, int dtype) {
   for (int64_t k = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; k < K;
        k += (int64_t)gridDim.x * blockDim.x)
-    cubias_store_as(out, dtype, k, (float)cubias_d2_sigmoid_prior(counts[k], n, alpha));
+    cubias_store_as(out, dtype, k, (float)cubias_sigmoid_prior(counts[k], n, alpha));
 }
 
 }  // namespace
 
-cubias_status_t cubias_cuda_d2_fill(cubias_handle_t h, void *d_out, int dtype, int64_t n,
+cubias_status_t cubias_cuda_fill(cubias_handle_t h, void *d_out, int dtype, int64_t n,
                                     float value) {
   cubias_launch<fill_kernel>(grid_for(n), kBlock, 0, stream_of(h), d_out, dtype, n, value);
   return launched(h, "cubias fill kernel");
 }
 
-cubias_status_t cubias_cuda_d2_from_doubles(cubias_handle_t h, const double *d_vals, int64_t n,
+cubias_status_t cubias_cuda_store_doubles(cubias_handle_t h, const double *d_vals, int64_t n,
                                             double nan_value, void *d_out, int dtype) {
   cubias_launch<from_doubles_kernel>(grid_for(n), kBlock, 0, stream_of(h), d_vals, n, nan_value, d_out,
                                                                   dtype);

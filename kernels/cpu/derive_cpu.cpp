@@ -1,13 +1,13 @@
 // CPU backend of the bias derivations I: the same per-channel math
 // (kernels/derive_math.h) and, for the data passes, the same chunk plan and
-// summation order as the CUDA kernels (kernels/derive_kernels.cu).
+// summation order as the CUDA kernels (kernels/cuda/derive_kernels.cu).
 #include <math.h>
 #include <string.h>
 
 #include <vector>
 
-#include "../kernels/derive_math.h"
-#include "derive_ops.h"
+#include "../derive_math.h"
+#include "../derive_ops.h"
 
 namespace {
 

@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "cpu_engine.h"
-#include "internal.h"
+#include "../backend.h"
+#include "../finalize.h"
 
 cubias_status_t cubias_cpu_alloc(cubias_handle_t h, size_t bytes, void **p) {
   void *q = nullptr;
