@@ -1,7 +1,8 @@
 // Fiber stacks and the context switch (see fiber.h). On x86-64 a hand-written
-// switch (callee-saved registers, MXCSR and x87 control word): swapcontext
-// costs a system call per switch, and a block switches at every barrier and
-// warp shuffle of every thread. Elsewhere, ucontext.
+// switch of the callee-saved registers (no MXCSR or x87 control word: all
+// fibers run on one thread and nothing changes the floating-point modes):
+// swapcontext costs a system call per switch, and a block switches at every
+// barrier and warp shuffle of every thread. Elsewhere, ucontext.
 #include "fiber.h"
 
 #include <stdint.h>
@@ -40,7 +41,10 @@ FiberStack fiber_stack(int index) {
       abort();
     }
     mprotect(m, page, PROT_NONE);  // overflow faults instead of corrupting a neighbour
-    g_stacks.push_back(FiberStack{(char *)m + page, kStackBytes});
+    // Stack tops staggered by a page and a cache line per fiber: tops that lie a
+    // power of two apart would all compete for the same cache sets.
+    const size_t color = ((size_t)g_stacks.size() * (4096 + 64)) % (kStackBytes / 2);
+    g_stacks.push_back(FiberStack{(char *)m + page, kStackBytes - color});
   }
   return g_stacks[index];
 }
@@ -61,14 +65,8 @@ cubias_emu_swap:
   pushq %r13
   pushq %r14
   pushq %r15
-  subq $16, %rsp
-  stmxcsr 8(%rsp)
-  fnstcw (%rsp)
   movq %rsp, (%rdi)
   movq %rsi, %rsp
-  ldmxcsr 8(%rsp)
-  fldcw (%rsp)
-  addq $16, %rsp
   popq %r15
   popq %r14
   popq %r13
@@ -97,14 +95,7 @@ void context_init(Context *ctx, FiberStack stack, void (*entry)(void *), void *a
   s[-5] = (uint64_t)(uintptr_t)entry;   // r13
   s[-6] = 0;                            // r14
   s[-7] = 0;                            // r15
-  uint32_t mxcsr;
-  uint16_t fpucw;
-  asm volatile("stmxcsr %0" : "=m"(mxcsr));
-  asm volatile("fnstcw %0" : "=m"(fpucw));
-  uint64_t *ctl = s - 9;  // 16 bytes: x87 control word at +0, MXCSR at +8
-  ctl[0] = fpucw;
-  ctl[1] = mxcsr;
-  ctx->sp = ctl;
+  ctx->sp = s - 7;
 }
 
 void context_switch(Context *from, Context *to) { cubias_emu_swap(&from->sp, to->sp); }
