@@ -14,7 +14,8 @@ namespace cubias_emu {
 
 // ---- report.cpp: failures become test failures (gtest_hooks.cpp installs the hook)
 void report(const std::string &msg);
-void set_report_hook(void (*hook)(const char *msg));
+// Returns the previous hook.
+void (*set_report_hook(void (*hook)(const char *msg)))(const char *);
 uint64_t base_seed();
 
 // ---- memory.cpp: the allocation registry

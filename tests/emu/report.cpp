@@ -12,7 +12,11 @@ namespace {
 void (*g_hook)(const char *) = nullptr;
 }
 
-void set_report_hook(void (*hook)(const char *)) { g_hook = hook; }
+void (*set_report_hook(void (*hook)(const char *)))(const char *) {
+  void (*old)(const char *) = g_hook;
+  g_hook = hook;
+  return old;
+}
 
 void report(const std::string &msg) {
   if (g_hook) g_hook(msg.c_str());
