@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cubias.h"
+#include "../kernels/cuda/stats_launch.h"
 
 #define CK(x)                                                                         \
   do {                                                                                \
@@ -210,12 +211,42 @@ struct Shape {
   long long outer, C, inner;
 };
 
+// The launch of each shape of the matrix (kernels/cuda/stats_launch.h): the share of
+// launched threads that read data and the bytes each block reads. Needs no GPU.
+static void print_utilisation(const std::vector<size_t> &sizes) {
+  printf("launch shapes (ReLU; smooth activations in brackets): threads that read data, bytes per block\n");
+  printf("%-6s %-5s %10s %22s %18s %14s\n", "layout", "dtype", "bytes", "grid x block", "busy", "B/block");
+  const char *dtname[] = {"f32", "f16", "bf16"};
+  for (size_t bytes : sizes)
+    for (int dt = 0; dt < 3; ++dt) {
+      const long long n = (long long)(bytes / (dt == 0 ? 4 : 2));
+      const Shape shapes[] = {{"rows", n / 1024, 1024, 1}, {"nchw", n / (64 * 3136), 64, 3136},
+                              {"nhwc", n / 256, 256, 1}};
+      for (const Shape &s : shapes) {
+        const cubias_plan_t plan = cubias_make_plan(s.outer, s.C, s.inner);
+        const cubias_stats_launch_t a = cubias_stats_launch_shape(s.outer, s.C, s.inner, plan, CUBIAS_CLASS_LEAKY);
+        const cubias_stats_launch_t b = cubias_stats_launch_shape(s.outer, s.C, s.inner, plan, CUBIAS_CLASS_SMOOTH);
+        char shape[64];
+        snprintf(shape, sizeof shape, "%lldx%lld x %dx%d", (long long)a.grid_x, (long long)a.grid_y, a.block_x,
+                 a.block_y);
+        printf("%-6s %-5s %10.3g %22s %8.1f%% [%5.1f%%] %14.3g\n", s.layout, dtname[dt], (double)bytes, shape,
+               100.0 * a.busy / a.threads, 100.0 * b.busy / b.threads, (double)bytes / (a.grid_x * a.grid_y));
+      }
+    }
+  printf("\n");
+}
+
 int main(int argc, char **argv) {
   bool quick = false;
   const char *csv_path = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--quick")) quick = true;
     else if (!strcmp(argv[i], "--csv") && i + 1 < argc) csv_path = argv[++i];
+  }
+  {
+    std::vector<size_t> all = {16ull << 20, 256ull << 20, 1ull << 30};
+    if (!quick) all.push_back(4ull << 30);
+    print_utilisation(all);
   }
   int dev = 0;
   cudaDeviceProp prop;

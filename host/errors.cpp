@@ -61,8 +61,9 @@ cubias_status_t cubias_check_stats(cubias_handle_t h, cubias_stats_t s, const ch
 cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, const char *what,
                                          const char *where) {
   if (!p) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s is NULL", where, what);
-  if (!h->cuda_present) return CUBIAS_STATUS_SUCCESS;  // nothing can tell the sides apart
-  int kind = cubias_cuda_pointer_kind(p);
+  // A CUDA handle asks the runtime; a CPU handle only where this thread already has
+  // a CUDA context (else nothing can tell the sides apart without initialising CUDA).
+  const int kind = cubias_cuda_pointer_kind(p, h->backend == CUBIAS_BACKEND_CUDA);
   if (h->backend == CUBIAS_BACKEND_CUDA && kind == 0)
     return cubias_fail(h, CUBIAS_STATUS_WRONG_MEMORY,
                        "%s: %s (%p) is plain host memory, but the handle's backend is CUDA: pass "

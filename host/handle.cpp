@@ -1,4 +1,6 @@
 // Handle lifecycle, streams, versions and status strings.
+#include <stdlib.h>
+
 #include <new>
 
 #include "internal.h"
@@ -46,10 +48,10 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
     cubias_status_t st = cubias_cuda_probe(nullptr, &device, 1);
     cuda_ok = st == CUBIAS_STATUS_SUCCESS;
     if (!cuda_ok && backend == CUBIAS_BACKEND_CUDA) return st;  // probe recorded why
-  } else if (cubias_cuda_build_enabled()) {
-    // Only to tell device pointers from host ones in the CPU backend's checks.
-    cuda_ok = cubias_cuda_probe(nullptr, &device, 0) == CUBIAS_STATUS_SUCCESS;
   }
+  // A CPU handle never touches the CUDA runtime here: creating a context would cost
+  // memory on every GPU and break fork-based workers. Its pointer checks ask CUDA only
+  // where the process has already made a context (cubias_cuda_pointer_kind).
   if (!cuda_ok) cubias_clear_error(nullptr);  // a failed probe is not an error here
   cubias_handle_s *h = new (std::nothrow) cubias_handle_s();
   if (!h) return cubias_fail(nullptr, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
@@ -60,6 +62,9 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
   h->cuda_present = cuda_ok;
   h->workspace = nullptr;
   h->workspace_bytes = 0;
+  h->workspace_captured = 0;
+  h->retired = nullptr;
+  h->retired_count = 0;
   h->blas = nullptr;
   h->last_error[0] = '\0';
   *handle = h;
@@ -84,6 +89,8 @@ extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
   if (h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
   cubias_cuda_blas_destroy(h);
   if (h->workspace) free_backend(h, h->workspace);
+  for (int i = 0; i < h->retired_count; ++i) free_backend(h, h->retired[i]);
+  free(h->retired);
   delete h;
   return st;
 }
@@ -121,28 +128,51 @@ extern "C" cubias_status_t cubias_synchronize(cubias_handle_t h) {
   return h->backend == CUBIAS_BACKEND_CUDA ? cubias_cuda_sync(h) : CUBIAS_STATUS_SUCCESS;
 }
 
+// Workspace of at least `bytes`. A workspace that a stream capture has used may be
+// replayed into by the graph at any time, so it is never freed before the handle:
+// growth then retires it. Growth during a capture is refused (an allocation there
+// would be captured too, and the graph would keep a buffer the handle frees).
 cubias_status_t cubias_workspace(cubias_handle_t h, size_t bytes, void **ws) {
+  const int capturing = h->backend == CUBIAS_BACKEND_CUDA && cubias_cuda_capturing(h);
   if (bytes <= h->workspace_bytes && h->workspace) {
+    h->workspace_captured |= capturing;
     *ws = h->workspace;
     return CUBIAS_STATUS_SUCCESS;
   }
+  if (capturing)
+    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
+                       "the workspace must grow from %zu to %zu bytes while the stream is being "
+                       "captured: reserve it before the capture (cubias_reserve_workspace, or the "
+                       "same call once outside it)",
+                       h->workspace_bytes, bytes);
   void *p = nullptr;
   cubias_status_t st = h->backend == CUBIAS_BACKEND_CUDA ? cubias_cuda_alloc(h, bytes, &p)
                                                           : cubias_cpu_alloc(h, bytes, &p);
   if (st) return st;
   if (h->workspace) {
-    if (h->backend == CUBIAS_BACKEND_CUDA) {
-      // Work already enqueued may still read the old workspace.
-      st = cubias_cuda_sync(h);
-      if (st) {
-        cubias_cuda_free(h, p);
-        return st;
+    if (h->workspace_captured) {
+      void **r = (void **)realloc(h->retired, sizeof(void *) * (size_t)(h->retired_count + 1));
+      if (!r) {
+        free_backend(h, p);
+        return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "out of host memory");
       }
+      h->retired = r;
+      h->retired[h->retired_count++] = h->workspace;
+    } else {
+      if (h->backend == CUBIAS_BACKEND_CUDA) {
+        // Work already enqueued may still read the old workspace.
+        st = cubias_cuda_sync(h);
+        if (st) {
+          cubias_cuda_free(h, p);
+          return st;
+        }
+      }
+      free_backend(h, h->workspace);
     }
-    free_backend(h, h->workspace);
   }
   h->workspace = p;
   h->workspace_bytes = bytes;
+  h->workspace_captured = 0;
   *ws = p;
   return CUBIAS_STATUS_SUCCESS;
 }

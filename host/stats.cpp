@@ -93,10 +93,10 @@ extern "C" cubias_status_t cubias_stats_reset(cubias_handle_t h, cubias_stats_t 
   return is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
 }
 
-static cubias_status_t plan_for(cubias_handle_t h, const cubias_tensor_t *x, const char *where,
-                                cubias_plan_t *plan, void **ws) {
-  cubias_status_t st = cubias_check_tensor(h, x, where);
-  if (st) return st;
+// The plan and workspace of a pass over x, which the caller has checked (once: the
+// check queries the pointer's memory type, which is not free on the hot path).
+static cubias_status_t plan_for(cubias_handle_t h, const cubias_tensor_t *x, cubias_plan_t *plan,
+                                void **ws) {
   *plan = cubias_make_plan(x->outer, x->channels, x->inner);
   return cubias_workspace(h, cubias_stats_workspace_bytes(h, plan, x->channels), ws);
 }
@@ -114,7 +114,7 @@ extern "C" cubias_status_t cubias_stats_accumulate(cubias_handle_t h, cubias_sta
                        (long long)x->channels, (long long)s->channels);
   cubias_plan_t plan;
   void *ws = nullptr;
-  st = plan_for(h, x, where, &plan, &ws);
+  st = plan_for(h, x, &plan, &ws);
   if (st) return st;
   return is_cuda(h) ? cubias_cuda_stats_accumulate(h, s, x, &plan, ws)
                     : cubias_cpu_stats_accumulate(h, s, x, &plan, ws);
@@ -124,9 +124,11 @@ extern "C" cubias_status_t cubias_reserve_workspace(cubias_handle_t h, const cub
   const char *where = "cubias_reserve_workspace";
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
+  st = cubias_check_tensor(h, x, where);
+  if (st) return st;
   cubias_plan_t plan;
   void *ws = nullptr;
-  return plan_for(h, x, where, &plan, &ws);
+  return plan_for(h, x, &plan, &ws);
 }
 
 static cubias_status_t check_compatible(cubias_handle_t h, cubias_stats_t a, cubias_stats_t b,

@@ -305,7 +305,13 @@ CUBIAS_API cubias_status_t cubias_stats_write_field(cubias_handle_t handle, cubi
                                          cubias_stat_field_t field, double *d_out);
 
 /* Grow the handle's cached workspace now so that later accumulations of tensors
- * up to this shape allocate nothing (e.g. before CUDA-graph capture). */
+ * up to this shape allocate nothing (e.g. before CUDA-graph capture).
+ * CUDA graphs: a call made while the handle's stream is being captured never
+ * allocates; if it needs a larger workspace than the handle holds it fails with
+ * CUBIAS_STATUS_NOT_SUPPORTED and enqueues nothing (reserve first, or make the same
+ * call once before the capture). A workspace that a capture used is kept until
+ * cubias_destroy even when a later call outgrows it, so the graph can be replayed
+ * at any time; destroy the handle only after its graphs. */
 CUBIAS_API cubias_status_t cubias_reserve_workspace(cubias_handle_t handle, const cubias_tensor_t *x);
 
 /* ======================================================================== */

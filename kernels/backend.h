@@ -20,9 +20,12 @@ struct cubias_handle_s {
   int device;               /* CUDA device ordinal    */
   void *stream;             /* cudaStream_t           */
   int live_stats;           /* stats objects not yet destroyed */
-  int cuda_present;         /* a CUDA device answers (used for pointer checks) */
+  int cuda_present;         /* the CUDA backend's device answered (CUDA handles only) */
   void *workspace;          /* backend memory, grown on demand, never shrunk */
   size_t workspace_bytes;
+  int workspace_captured;   /* a stream capture used it: a graph may replay into it */
+  void **retired;           /* captured workspaces outgrown, freed at cubias_destroy */
+  int retired_count;
   void *blas;               /* cublasHandle_t, created on first use (derivations), or NULL */
   char last_error[CUBIAS_ERROR_LEN];
 };
@@ -85,8 +88,12 @@ cubias_status_t cubias_cuda_probe(cubias_handle_t h_or_null, int *device, int in
 cubias_status_t cubias_cuda_alloc(cubias_handle_t h, size_t bytes, void **p);
 void cubias_cuda_free(cubias_handle_t h, void *p);
 cubias_status_t cubias_cuda_sync(cubias_handle_t h);
-/* 1 device/managed memory, 0 plain host memory, -1 cannot tell. */
-int cubias_cuda_pointer_kind(const void *p);
+/* 1 device memory, 2 managed or registered host memory, 0 plain host memory, -1 cannot
+ * tell. Without may_init it asks only where the calling thread already has a CUDA
+ * context (so that a CPU handle never initialises CUDA), and answers -1 elsewhere. */
+int cubias_cuda_pointer_kind(const void *p, int may_init);
+/* 1 while the handle's stream is being captured into a CUDA graph. */
+int cubias_cuda_capturing(cubias_handle_t h);
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *dst, const void *src, size_t bytes,
                                    int kind /* 0 h2d, 1 d2h, 2 d2d */);
 

@@ -1,5 +1,8 @@
 // The CUDA backend's memory, stream and device plumbing.
 #include <cuda_runtime.h>
+#ifndef CUBIAS_EMU
+#include <dlfcn.h>
+#endif
 
 #include "../backend.h"
 #include "cuda_util.cuh"
@@ -50,7 +53,28 @@ cubias_status_t cubias_cuda_sync(cubias_handle_t h) {
   return CUBIAS_STATUS_SUCCESS;
 }
 
-int cubias_cuda_pointer_kind(const void *p) {
+// Whether the calling thread already has a current CUDA context, asked without
+// initialising CUDA: the driver library is already loaded and cuCtxGetCurrent (which
+// answers "not initialised" before cuInit, and initialises nothing) names a context.
+static int context_active(void) {
+#ifdef CUBIAS_EMU
+  // The emulated device (tests/emu) answers: 1 once a runtime call has made the
+  // calling thread's context, 0 before.
+  return cubias_emu_context_active();
+#else
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+  if (!lib) return 0;
+  typedef int (*get_current_t)(void **);
+  get_current_t get_current = (get_current_t)dlsym(lib, "cuCtxGetCurrent");
+  void *ctx = nullptr;
+  const int active = get_current && get_current(&ctx) == 0 && ctx != nullptr;
+  dlclose(lib);
+  return active;
+#endif
+}
+
+int cubias_cuda_pointer_kind(const void *p, int may_init) {
+  if (!may_init && !context_active()) return -1;
   cudaPointerAttributes a;
   cudaError_t e = cudaPointerGetAttributes(&a, p);
   if (e != cudaSuccess) {
@@ -62,6 +86,15 @@ int cubias_cuda_pointer_kind(const void *p) {
     case cudaMemoryTypeDevice: return 1;
     default: return 2;  // managed or registered host memory: both sides may use it
   }
+}
+
+int cubias_cuda_capturing(cubias_handle_t h) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(stream_of(h), &status) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return status != cudaStreamCaptureStatusNone;
 }
 
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *dst, const void *src, size_t bytes,

@@ -14,7 +14,8 @@ cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device, int) {
 cubias_status_t cubias_cuda_alloc(cubias_handle_t h, size_t, void **) { return absent(h); }
 void cubias_cuda_free(cubias_handle_t, void *) {}
 cubias_status_t cubias_cuda_sync(cubias_handle_t h) { return absent(h); }
-int cubias_cuda_pointer_kind(const void *) { return -1; }
+int cubias_cuda_pointer_kind(const void *, int) { return -1; }
+int cubias_cuda_capturing(cubias_handle_t) { return 0; }
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *, const void *, size_t, int) {
   return absent(h);
 }

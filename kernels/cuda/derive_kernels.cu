@@ -127,34 +127,44 @@ __global__ void sym_init_kernel(const void *state, int64_t C, int act, float slo
   }
 }
 
-// One thread per (chunk j, channel c): K + 1 sums (the last counts entries),
-// written to partials[(j * C + c) * (K + 1) + q], summed in the CPU's order.
-__global__ void sym_partials_kernel(cubias_tensor_t x, cubias_plan_t plan, int act,
-                                    const double *ctr, const double *hw, double *partials) {
+// One block per (chunk j, channel c), pair = j * C + c: K + 1 sums (the last counts
+// entries), written to partials[pair * (K + 1) + q]. Thread t sums entries e0 + t,
+// e0 + t + kBlock, ... in turn, then a fixed tree (t takes t + off, off = kBlock/2 .. 1)
+// per sum: the same order on every run.
+__global__ void __launch_bounds__(kBlock)
+    sym_partials_kernel(cubias_tensor_t x, cubias_plan_t plan, int act, const double *ctr,
+                        const double *hw, double *partials) {
   const int K = CUBIAS_SYM_K;
-  const int64_t C = x.channels;
-  GRID_STRIDE(t, plan.nchunks * C) {
-    const int64_t j = t / C, c = t - j * C;
-    double sums[CUBIAS_SYM_K + 1];
+  __shared__ double tree[kBlock];
+  const int64_t C = x.channels, pair = blockIdx.x, j = pair / C, c = pair - j * C;
+  const int t = threadIdx.x;
+  double sums[CUBIAS_SYM_K + 1];
 #pragma unroll
-    for (int q = 0; q <= K; ++q) sums[q] = 0.0;
-    const double cc = ctr[c], w = hw[c];
-    if (w >= 0.0) {
-      const int64_t e0 = j * plan.chunk;
-      const int64_t e1 = e0 + plan.chunk < plan.per_channel ? e0 + plan.chunk : plan.per_channel;
-      for (int64_t e = e0; e < e1; ++e) {
-        const int64_t o = e / x.inner, i = e - o * x.inner;
-        float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
-        if (!cubias_isfinite_f(v)) continue;
+  for (int q = 0; q <= K; ++q) sums[q] = 0.0;
+  const double cc = ctr[c], w = hw[c];
+  if (w >= 0.0) {  // uniform over the block
+    const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
+    for (int64_t e = j * plan.chunk + t; e < e1; e += kBlock) {
+      const int64_t o = e / x.inner, i = e - o * x.inner;
+      const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
+      if (!cubias_isfinite_f(v)) continue;
 #pragma unroll
-        for (int q = 0; q < K; ++q)
-          sums[q] += cubias_derive_dphi(act, (double)v + cubias_derive_sym_candidate(cc, w, q));
-        sums[K] += 1.0;
-      }
+      for (int q = 0; q < K; ++q)
+        sums[q] += cubias_derive_dphi(act, (double)v + cubias_derive_sym_candidate(cc, w, q));
+      sums[K] += 1.0;
     }
-    double *p = partials + (size_t)t * (K + 1);
-#pragma unroll
-    for (int q = 0; q <= K; ++q) p[q] = sums[q];
+  }
+  double *p = partials + (size_t)pair * (K + 1);
+#pragma unroll 1
+  for (int q = 0; q <= K; ++q) {
+    tree[t] = sums[q];
+    __syncthreads();
+    for (int off = kBlock / 2; off > 0; off >>= 1) {
+      if (t < off) tree[t] += tree[t + off];
+      __syncthreads();
+    }
+    if (t == 0) p[q] = tree[0];
+    __syncthreads();
   }
 }
 
@@ -217,17 +227,28 @@ __global__ void revive_constant_kernel(const void *state, int64_t C, int act, fl
   }
 }
 
-__global__ void radix_hist_kernel(cubias_tensor_t x, int pass, const uint32_t *prefix,
-                                  unsigned long long *hist) {
-  const int64_t C = x.channels, n = x.outer * C * x.inner;
-  GRID_STRIDE(idx, n) {
-    float v = cubias_load_as(x.data, (int)x.dtype, idx);
+// One block per (chunk j, channel c) of the statistics plan: the block counts its
+// entries' digits in shared memory and adds each non-empty bin to the channel's
+// global histogram once (integer counts: the order does not matter).
+__global__ void __launch_bounds__(kBlock)
+    radix_hist_kernel(cubias_tensor_t x, cubias_plan_t plan, int pass, const uint32_t *prefix,
+                      unsigned long long *hist) {
+  __shared__ unsigned int bins[CUBIAS_RADIX_BINS];
+  for (int b = threadIdx.x; b < CUBIAS_RADIX_BINS; b += blockDim.x) bins[b] = 0u;
+  __syncthreads();
+  const int64_t C = x.channels, j = blockIdx.x / C, c = blockIdx.x - j * C;
+  const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
+  const uint32_t pf = prefix[c];
+  for (int64_t e = j * plan.chunk + threadIdx.x; e < e1; e += blockDim.x) {
+    const int64_t o = e / x.inner, i = e - o * x.inner;
+    const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
     if (!cubias_isfinite_f(v)) continue;
-    const int64_t c = (idx / x.inner) % C;
-    uint32_t key = cubias_derive_key(v);
-    if (!cubias_derive_radix_match(key, prefix[c], pass)) continue;
-    atomicAdd(&hist[(size_t)c * CUBIAS_RADIX_BINS + cubias_derive_radix_digit(key, pass)], 1ull);
+    const uint32_t key = cubias_derive_key(v);
+    if (cubias_derive_radix_match(key, pf, pass)) atomicAdd(&bins[cubias_derive_radix_digit(key, pass)], 1u);
   }
+  __syncthreads();
+  for (int b = threadIdx.x; b < CUBIAS_RADIX_BINS; b += blockDim.x)
+    if (bins[b]) atomicAdd(&hist[(size_t)c * CUBIAS_RADIX_BINS + b], (unsigned long long)bins[b]);
 }
 
 __global__ void radix_step_kernel(const unsigned long long *hist, int64_t C, int pass, double p,
@@ -397,8 +418,9 @@ cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int act, cubias_
     if ((st = cuda_ok(h, cudaMemsetAsync(acc, 0, C * K1 * 8, stm), where))) return st;
     for (int64_t k = 0; k < nz; ++k) {
       cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
-      cubias_launch<sym_partials_kernel>(grid_for(plan.nchunks * C), kBlock, 0, stm, z[k], plan, act, ctr, hw,
-                                                                          partials);
+      if (plan.nchunks * C == 0) continue;
+      cubias_launch<sym_partials_kernel>((unsigned)(plan.nchunks * C), kBlock, 0, stm, z[k], plan, act, ctr, hw,
+                                                                            partials);
       cubias_launch<sym_reduce_kernel>(grid_for(C * K1), kBlock, 0, stm, partials, plan.nchunks, C, acc);
     }
     cubias_launch<sym_select_kernel>(grid_for(C), kBlock, 0, stm, acc, C, ctr, hw, best);
@@ -440,8 +462,9 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
     if ((st = cuda_ok(h, cudaMemsetAsync(hist, 0, hist_bytes, stm), where))) return st;
     if (pass == 0 && (st = cuda_ok(h, cudaMemsetAsync(prefix, 0, C * 4, stm), where))) return st;
     for (int64_t k = 0; k < nz; ++k) {
-      const int64_t n = z[k].outer * C * z[k].inner;
-      cubias_launch<radix_hist_kernel>(grid_for(n), kBlock, 0, stm, z[k], pass, prefix, hist);
+      const cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
+      if (plan.nchunks * C > 0)
+        cubias_launch<radix_hist_kernel>((unsigned)(plan.nchunks * C), kBlock, 0, stm, z[k], plan, pass, prefix, hist);
     }
     cubias_launch<radix_step_kernel>(grid_for(C), kBlock, 0, stm, hist, C, pass, p, prefix, rank);
     if ((st = launched(h, where))) return st;

@@ -12,10 +12,11 @@
 #include "../dispatch.h"
 #include "../finalize.h"
 #include "cuda_util.cuh"
+#include "stats_launch.h"
 
 namespace {
 
-constexpr int kBlock = 256;
+constexpr int kBlock = CUBIAS_STATS_BLOCK;
 
 template <int BYTES> struct VecOf;
 template <> struct VecOf<16> { typedef uint4 type; };
@@ -38,6 +39,22 @@ __device__ __forceinline__ void load_vec(const typename DT::storage *p, float (&
   for (int k = 0; k < V; ++k) out[k] = DT::get(u.e[k]);
 }
 
+// The V entries of a thread's group: one vector load (VEC: aligned, whole group), or
+// the first n of them one by one (the same entries, so the same bits); the rest 0.
+template <class DT, int V, bool VEC, bool STREAM = true>
+__device__ __forceinline__ void load_group(const typename DT::storage *p, int n, float (&out)[V]) {
+  if (VEC) {
+    load_vec<DT, V, STREAM>(p, out);
+  } else {
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      float one[1] = {0.0f};
+      if (k < n) load_vec<DT, 1, STREAM>(p + k, one);
+      out[k] = one[0];
+    }
+  }
+}
+
 __device__ __forceinline__ cubias_moments_t shfl_down(cubias_moments_t m, int off) {
   const unsigned all = 0xffffffffu;
   cubias_moments_t r;
@@ -54,21 +71,22 @@ __device__ __forceinline__ cubias_moments_t shfl_down(cubias_moments_t m, int of
   return r;
 }
 
-// Lane l takes lane l+off for off = 16..1: the order of kernels/plan.h.
-__device__ __forceinline__ cubias_moments_t warp_merge(cubias_moments_t m) {
+// Within each group of `width` lanes (a power of two <= 32), lane l takes lane
+// l + off for off = width/2 .. 1: the order of kernels/plan.h; the group's first
+// lane ends with the whole group. Every lane of the warp must call it.
+__device__ __forceinline__ cubias_moments_t warp_merge(cubias_moments_t m, int width = 32) {
   const int lane = threadIdx.x & 31;
-#pragma unroll
-  for (int off = 16; off >= 1; off >>= 1) {
+  for (int off = width >> 1; off >= 1; off >>= 1) {
     cubias_moments_t o = shfl_down(m, off);
-    if (lane < off) m = cubias_moments_merge(m, o);
+    if ((lane & (width - 1)) < off) m = cubias_moments_merge(m, o);
   }
   return m;
 }
 
-// Rows layout (inner == 1): thread (tx, ty) owns channels c0..c0+V-1 and rows
-// r0+ty, r0+ty+by, ... of chunk blockIdx.y; the block then merges over ty.
-template <class DT, int V, int CLASS>
-__global__ void __launch_bounds__(kBlock)
+// Rows layout (inner == 1): the map of kernels/cuda/stats_launch.h. A thread's
+// lanes past the last channel (C % V != 0, scalar path only) stay empty.
+template <class DT, int V, int CLASS, bool VEC>
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
     rows_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
                 cubias_plan_t plan, int act, float slope, double *__restrict__ partials) {
   const int tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
@@ -76,20 +94,20 @@ __global__ void __launch_bounds__(kBlock)
   const int64_t j = blockIdx.y;
   const int64_t r0 = j * plan.chunk;
   const int64_t r1 = min(rows, r0 + plan.chunk + (CUBIAS_EMU_PLANT(2) ? 1 : 0));
-  const bool active = c0 < C;
+  const int n = c0 < C ? (int)min((int64_t)V, C - c0) : 0;  // lanes holding a channel
   cubias_lane_t lane[V];
 #pragma unroll
   for (int k = 0; k < V; ++k) cubias_lane_init(&lane[k]);
-  if (active) {
+  if (n > 0) {
     // Pivots: each lane's first finite value (usually in its first row).
     for (int64_t r = r0 + ty; r < r1; r += by) {
       float v[V];
-      load_vec<DT, V, false>(x + r * C + c0, v);
+      load_group<DT, V, VEC, false>(x + r * C + c0, n, v);
       bool all = true;
 #pragma unroll
       for (int k = 0; k < V; ++k) {
-        cubias_offer_pivot(v[k], lane[k].p, lane[k].have);
-        all &= lane[k].have != 0;
+        if (VEC || k < n) cubias_offer_pivot(v[k], lane[k].p, lane[k].have);
+        all &= !(VEC || k < n) || lane[k].have != 0;
       }
       if (all) break;
     }
@@ -101,9 +119,10 @@ __global__ void __launch_bounds__(kBlock)
       for (int s = 0; s < CUBIAS_RUN_LEN; ++s) {
         if (r >= r1) break;
         float v[V];
-        load_vec<DT, V>(p, v);
+        load_group<DT, V, VEC>(p, n, v);
 #pragma unroll
-        for (int k = 0; k < V; ++k) cubias_lane_push<CLASS>(&lane[k], v[k], act, slope);
+        for (int k = 0; k < V; ++k)
+          if (VEC || k < n) cubias_lane_push<CLASS>(&lane[k], v[k], act, slope);
         p += stride;
         r += by;
       }
@@ -111,19 +130,19 @@ __global__ void __launch_bounds__(kBlock)
       for (int k = 0; k < V; ++k) cubias_lane_flush<CLASS>(&lane[k]);
     }
   }
-  __shared__ cubias_moments_t sm[kBlock];
+  __shared__ cubias_moments_t sm[CUBIAS_STATS_BLOCK];
   const int tid = ty * bx + tx;
   int top = 1;
   while (top < by) top <<= 1;
 #pragma unroll
   for (int k = 0; k < V; ++k) {
-    sm[tid] = active ? cubias_lane_moments<CLASS>(&lane[k]) : cubias_moments_empty();
+    sm[tid] = k < n ? cubias_lane_moments<CLASS>(&lane[k]) : cubias_moments_empty();
     __syncthreads();
     for (int s = top >> 1; s > 0; s >>= 1) {
       if (ty < s && ty + s < by) sm[tid] = cubias_moments_merge(sm[tid], sm[tid + s * bx]);
       if (!CUBIAS_EMU_PLANT(1)) __syncthreads();
     }
-    if (ty == 0 && active)
+    if (ty == 0 && k < n)
       cubias_moments_store(partials, plan.nchunks * C, cubias_partial_index(j, C, c0 + k), sm[tx]);
     __syncthreads();
   }
@@ -144,24 +163,49 @@ struct PlaneCursor {
   }
 };
 
-// Planes layout (inner > 1): block (c, j) reads channel c's entries of chunk j,
-// each (o, c) plane a contiguous run; V entries per load never cross a plane.
-template <class DT, int V, int CLASS>
-__global__ void __launch_bounds__(kBlock)
+// The V entries e .. e + V - 1 (those below e1) of channel c: one vector load (VEC:
+// inner % V == 0 and an aligned tensor, so a group never leaves its plane), or one
+// by one, crossing into the next plane where the group does.
+template <class DT, int V, bool VEC, bool STREAM = true>
+__device__ __forceinline__ void load_plane_group(const typename DT::storage *x, int64_t C,
+                                                 int64_t inner, int64_t c, const PlaneCursor &q,
+                                                 int64_t e1, float (&out)[V]) {
+  if (VEC) {
+    load_vec<DT, V, STREAM>(x + (q.o * C + c) * inner + q.i, out);
+  } else {
+    int64_t o = q.o, i = q.i;
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      float one[1] = {0.0f};
+      if (q.e + k < e1) load_vec<DT, 1, STREAM>(x + (o * C + c) * inner + i, one);
+      out[k] = one[0];
+      if (++i == inner) i = 0, ++o;
+    }
+  }
+}
+
+// Planes layout (inner > 1): the map of kernels/cuda/stats_launch.h, `seg` threads
+// per (chunk, channel) pair p = j * C + c.
+template <class DT, int V, int CLASS, bool VEC>
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK)
     planes_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
-                  cubias_plan_t plan, int act, float slope, double *__restrict__ partials) {
-  const int64_t c = blockIdx.x, j = blockIdx.y;
-  const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
-  const int64_t step = (int64_t)blockDim.x * V;
+                  cubias_plan_t plan, int seg, int act, float slope, double *__restrict__ partials) {
+  const int t = threadIdx.x & (seg - 1);
+  const int64_t pair = (int64_t)blockIdx.x * (blockDim.x / seg) + threadIdx.x / seg;
+  const bool live = pair < plan.nchunks * C;
+  const int64_t j = live ? pair / C : 0, c = live ? pair - j * C : 0;
+  const int64_t e1 = live ? min(plan.per_channel, (j + 1) * plan.chunk) : 0;
+  const int64_t step = (int64_t)seg * V;
   constexpr int kSteps = CUBIAS_RUN_LEN / V;
-  const PlaneCursor start(j * plan.chunk + (int64_t)threadIdx.x * V, inner);
+  const PlaneCursor start(j * plan.chunk + (int64_t)t * V, inner);
   cubias_lane_t lane;
   cubias_lane_init(&lane);
   for (PlaneCursor q = start; q.e < e1 && !lane.have; q.advance(step, inner)) {
     float v[V];
-    load_vec<DT, V, false>(x + (q.o * C + c) * inner + q.i, v);
+    load_plane_group<DT, V, VEC, false>(x, C, inner, c, q, e1, v);
 #pragma unroll
-    for (int k = 0; k < V; ++k) cubias_offer_pivot(v[k], lane.p, lane.have);
+    for (int k = 0; k < V; ++k)
+      if (q.e + k < e1) cubias_offer_pivot(v[k], lane.p, lane.have);
   }
   PlaneCursor q = start;
   while (q.e < e1) {
@@ -169,24 +213,27 @@ __global__ void __launch_bounds__(kBlock)
     for (int s = 0; s < kSteps; ++s) {
       if (q.e >= e1) break;
       float v[V];
-      load_vec<DT, V>(x + (q.o * C + c) * inner + q.i, v);
+      load_plane_group<DT, V, VEC>(x, C, inner, c, q, e1, v);
 #pragma unroll
-      for (int k = 0; k < V; ++k) cubias_lane_push<CLASS>(&lane, v[k], act, slope);
+      for (int k = 0; k < V; ++k)
+        if (VEC || q.e + k < e1) cubias_lane_push<CLASS>(&lane, v[k], act, slope);
       q.advance(step, inner);
     }
     cubias_lane_flush<CLASS>(&lane);
   }
-  __shared__ cubias_moments_t sm[kBlock / 32];
-  cubias_moments_t m = warp_merge(cubias_lane_moments<CLASS>(&lane));
-  const int warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-  if ((threadIdx.x & 31) == 0) sm[warp] = m;
-  __syncthreads();
-  if (warp == 0) {
-    m = (int)threadIdx.x < nwarps ? sm[threadIdx.x] : cubias_moments_empty();
-    m = warp_merge(m);
-    if (threadIdx.x == 0)
-      cubias_moments_store(partials, plan.nchunks * C, cubias_partial_index(j, C, c), m);
+  // The segment's tree: within the warp (width seg), then over its warps.
+  cubias_moments_t m = warp_merge(cubias_lane_moments<CLASS>(&lane), seg < 32 ? seg : 32);
+  if (seg > 32) {  // uniform over the block
+    __shared__ cubias_moments_t sm[CUBIAS_STATS_BLOCK / 32];
+    const int warp = threadIdx.x >> 5, lane_id = threadIdx.x & 31, wps = seg >> 5;
+    if (lane_id == 0) sm[warp] = m;
+    __syncthreads();
+    if (t < 32) {  // the segment's first warp
+      m = lane_id < wps ? sm[warp + lane_id] : cubias_moments_empty();
+      m = warp_merge(m);
+    }
   }
+  if (t == 0 && live) cubias_moments_store(partials, plan.nchunks * C, pair, m);
 }
 
 // One warp per channel: the fixed order of kernels/plan.h, then into the state.
@@ -232,41 +279,28 @@ __global__ void write_header_kernel(cubias_export_header_t hdr, cubias_export_he
 
 
 
-// Widest vector for a dtype and activation class: 16-byte loads, or one lane
-// per thread (still coalesced across the warp) for the smooth activations:
-// their libm calls keep many registers live (four lanes spill on sm_120, two
-// on sm_75..90), and they are compute-bound anyway.
-template <class DT, int CLASS>
-constexpr int vec_width() {
-  return CLASS == CUBIAS_CLASS_SMOOTH ? 1 : 16 / (int)sizeof(typename DT::storage);
-}
-
 template <class DT, int CLASS>
 void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int act, float slope,
                        double *partials, cudaStream_t st) {
   typedef typename DT::storage S;
-  constexpr int V = vec_width<DT, CLASS>();
+  constexpr int V = CLASS == CUBIAS_CLASS_SMOOTH ? 1 : 4;  // cubias_stats_lanes
+  const cubias_stats_launch_t L = cubias_stats_launch_shape(x->outer, x->channels, x->inner, plan, CLASS);
   const S *data = (const S *)x->data;
   const bool aligned = ((uintptr_t)data % (sizeof(S) * V)) == 0;
   const int64_t C = x->channels;
-  if (x->inner == 1) {
-    const bool vec = aligned && C % V == 0;
-    const int w = vec ? V : 1;
-    const int64_t groups = (C + w - 1) / w;
-    const int bx = groups < 32 ? (int)groups : 32;
-    const int by = kBlock / bx;
-    dim3 block(bx, by), grid((unsigned)((groups + bx - 1) / bx), (unsigned)plan.nchunks);
-    if (vec)
-      cubias_launch<rows_kernel<DT, V, CLASS>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
+  const dim3 block((unsigned)L.block_x, (unsigned)L.block_y);
+  const dim3 grid((unsigned)L.grid_x, (unsigned)L.grid_y);
+  if (L.rows_layout) {
+    if (aligned && C % V == 0)
+      cubias_launch<rows_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
     else
-      cubias_launch<rows_kernel<DT, 1, CLASS>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
+      cubias_launch<rows_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
   } else {
-    const bool vec = aligned && x->inner % V == 0;
-    dim3 grid((unsigned)C, (unsigned)plan.nchunks);
-    if (vec)
-      cubias_launch<planes_kernel<DT, V, CLASS>>(grid, kBlock, 0, st, data, C, x->inner, plan, act, slope, partials);
+    if (aligned && x->inner % V == 0)
+      cubias_launch<planes_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, C, x->inner, plan, L.seg, act, slope, partials);
     else
-      cubias_launch<planes_kernel<DT, 1, CLASS>>(grid, kBlock, 0, st, data, C, x->inner, plan, act, slope, partials);
+      cubias_launch<planes_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, C, x->inner, plan, L.seg, act, slope,
+                                                                  partials);
   }
 }
 

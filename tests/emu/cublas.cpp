@@ -65,27 +65,32 @@ cublasStatus_t gemv(cublasHandle_t h, const char *call, cublasOperation_t trans,
 extern "C" {
 
 cublasStatus_t cublasCreate(cublasHandle_t *h) {
+  api_call(true);
   if (!h) return CUBLAS_STATUS_INVALID_VALUE;
   *h = new cublasContext;
   (*h)->device = current_device();
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasDestroy(cublasHandle_t h) {
+  api_call(true);
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
   delete h;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t s) {
+  api_call(true);
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
   h->stream = s;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasGetStream(cublasHandle_t h, cudaStream_t *s) {
+  api_call(true);
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
   *s = h->stream;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasSetPointerMode(cublasHandle_t h, cublasPointerMode_t mode) {
+  api_call(true);
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
   h->mode = mode;
   return CUBLAS_STATUS_SUCCESS;
@@ -103,16 +108,19 @@ const char *cublasGetStatusString(cublasStatus_t s) {
 cublasStatus_t cublasDgemv(cublasHandle_t h, cublasOperation_t trans, int m, int n,
                            const double *alpha, const double *A, int lda, const double *x,
                            int incx, const double *beta, double *y, int incy) {
+  api_call(true);
   return gemv(h, "cublasDgemv", trans, m, n, alpha, A, lda, x, incx, beta, y, incy);
 }
 cublasStatus_t cublasSgemv(cublasHandle_t h, cublasOperation_t trans, int m, int n,
                            const float *alpha, const float *A, int lda, const float *x, int incx,
                            const float *beta, float *y, int incy) {
+  api_call(true);
   return gemv(h, "cublasSgemv", trans, m, n, alpha, A, lda, x, incx, beta, y, incy);
 }
 cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
                            int n, int k, const float *alpha, const float *A, int lda,
                            const float *B, int ldb, const float *beta, float *C, int ldc) {
+  api_call(true);
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (m < 0 || n < 0 || k < 0 || ldc < (m > 1 ? m : 1)) return CUBLAS_STATUS_INVALID_VALUE;
   if (!m || !n) return CUBLAS_STATUS_SUCCESS;

@@ -28,6 +28,10 @@ struct Alloc {
 bool find_alloc(const void *p, Alloc *out);
 int current_device();
 int device_count();
+// Every runtime entry point says so first: the process has touched CUDA, and
+// (makes_context) the calling thread now has a current context, as the real
+// runtime's primary context becomes current on its first such call.
+void api_call(bool makes_context);
 
 // ---- runtime.cpp: streams, capture, errors
 // Runs `work` now, or records it when `stream` is capturing. Returns the error

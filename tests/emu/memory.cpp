@@ -46,6 +46,7 @@ using namespace cubias_emu;
 extern "C" {
 
 cudaError_t cudaMalloc(void **p, size_t bytes) {
+  api_call(true);
   if (!p) return cudaErrorInvalidValue;
   if (cudaError_t e = sticky()) return e;
   if (any_global_capture()) {
@@ -78,6 +79,7 @@ cudaError_t cudaMalloc(void **p, size_t bytes) {
 }
 
 cudaError_t cudaFree(void *p) {
+  api_call(true);
   if (!p) return sticky();
   if (any_global_capture()) {
     invalidate_captures();
@@ -95,15 +97,18 @@ cudaError_t cudaFree(void *p) {
 }
 
 cudaError_t cudaMallocHost(void **p, size_t bytes) {
+  api_call(true);
   *p = aligned_alloc(256, bytes ? (bytes + 255) / 256 * 256 : 256);
   return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFreeHost(void *p) {
+  api_call(true);
   free(p);
   return cudaSuccess;
 }
 
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
+  api_call(true);
   std::lock_guard<std::mutex> lock(g_mu);
   if (total_bytes) *total_bytes = kDeviceBytes;
   if (free_bytes) *free_bytes = kDeviceBytes - g_live_bytes[current_device()];
@@ -111,6 +116,7 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
 }
 
 cudaError_t cudaPointerGetAttributes(cudaPointerAttributes *attr, const void *p) {
+  api_call(true);
   if (!attr) return cudaErrorInvalidValue;
   Alloc al;
   if (p && find_alloc(p, &al)) {

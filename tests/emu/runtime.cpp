@@ -59,6 +59,16 @@ cudaError_t fail(cudaError_t e) {
 }
 }  // namespace
 
+namespace {
+std::atomic<int> g_touched{0};
+thread_local int t_context = 0;
+}  // namespace
+
+void api_call(bool makes_context) {
+  g_touched = 1;
+  if (makes_context) t_context = 1;
+}
+
 int device_count() {
   static const int n = env_int("CUBIAS_EMU_DEVICES", 2, 1, 8);
   return n;
@@ -118,6 +128,7 @@ void reset_for_test() {
   g_global_captures = 0;
 }
 
+// (A launch makes the context as any runtime call does.)
 void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
             const PtrArg *ptrs, int nptrs, std::function<void()> body) {
   Grid g;
@@ -130,6 +141,7 @@ void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStrea
   g.ptrs.assign(ptrs, ptrs + nptrs);
   g.body = std::move(body);
   // The limits a device enforces at launch (cudaErrorInvalidConfiguration).
+  api_call(true);
   const uint64_t threads = (uint64_t)block.x * block.y * block.z;
   const char *why = nullptr;
   if (!grid.x || !grid.y || !grid.z) why = "empty grid";
@@ -160,22 +172,29 @@ using namespace cubias_emu;
 
 extern "C" {
 
+int cubias_emu_runtime_touched(void) { return g_touched; }
+int cubias_emu_context_active(void) { return t_context; }
+
 cudaError_t cudaGetDeviceCount(int *count) {
+  api_call(false);
   if (!count) return cudaErrorInvalidValue;
   *count = device_count();
   return cudaSuccess;
 }
 cudaError_t cudaGetDevice(int *device) {
+  api_call(false);
   if (!device) return cudaErrorInvalidValue;
   *device = t_device;
   return cudaSuccess;
 }
 cudaError_t cudaSetDevice(int device) {
+  api_call(true);
   if (device < 0 || device >= device_count()) return fail(cudaErrorInvalidDevice);
   t_device = device;
   return cudaSuccess;
 }
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int device) {
+  api_call(false);
   if (!p) return cudaErrorInvalidValue;
   if (device < 0 || device >= device_count()) return fail(cudaErrorInvalidDevice);
   memset(p, 0, sizeof *p);
@@ -200,6 +219,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int device) {
   return cudaSuccess;
 }
 cudaError_t cudaDeviceSynchronize(void) {
+  api_call(true);
   if (any_global_capture()) {
     invalidate_captures();
     return fail(cudaErrorStreamCaptureUnsupported);
@@ -207,15 +227,20 @@ cudaError_t cudaDeviceSynchronize(void) {
   return sticky();
 }
 cudaError_t cudaDeviceReset(void) {
+  api_call(true);
   g_sticky[t_device] = cudaSuccess;
   return cudaSuccess;
 }
 cudaError_t cudaGetLastError(void) {
+  api_call(false);
   cudaError_t e = t_last;
   t_last = sticky();  // a sticky error stays
   return e;
 }
-cudaError_t cudaPeekAtLastError(void) { return t_last; }
+cudaError_t cudaPeekAtLastError(void) {
+  api_call(false);
+  return t_last;
+}
 
 const char *cudaGetErrorName(cudaError_t e) {
   switch (e) {
@@ -273,11 +298,13 @@ static cudaError_t copy_checked(void *dst, const void *src, size_t bytes, cudaMe
 
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind,
                             cudaStream_t s) {
+  api_call(true);
   if (cudaError_t e = copy_checked(dst, src, bytes, kind)) return fail(e);
   if (!bytes) return sticky();
   return enqueue(s, [=]() { memmove(dst, src, bytes); });
 }
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+  api_call(true);
   if (any_global_capture()) {
     invalidate_captures();
     return fail(cudaErrorStreamCaptureUnsupported);
@@ -285,11 +312,13 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind 
   return cudaMemcpyAsync(dst, src, bytes, kind, nullptr);
 }
 cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s) {
+  api_call(true);
   if (!bytes) return sticky();
   if (cudaError_t e = check_copy_side(p, bytes, true)) return fail(e);
   return enqueue(s, [=]() { memset(p, value, bytes); });
 }
 cudaError_t cudaMemset(void *p, int value, size_t bytes) {
+  api_call(true);
   if (any_global_capture()) {
     invalidate_captures();
     return fail(cudaErrorStreamCaptureUnsupported);
@@ -299,8 +328,9 @@ cudaError_t cudaMemset(void *p, int value, size_t bytes) {
 
 // ---- streams, capture, graphs ---------------------------------------------------
 
-cudaError_t cudaStreamCreate(cudaStream_t *s) { return cudaStreamCreateWithFlags(s, 0); }
+cudaError_t cudaStreamCreate(cudaStream_t *s) { api_call(true); return cudaStreamCreateWithFlags(s, 0); }
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int) {
+  api_call(true);
   if (!s) return cudaErrorInvalidValue;
   CUstream_st *st = new CUstream_st;
   st->device = t_device;
@@ -310,6 +340,7 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
+  api_call(true);
   if (!s) return cudaErrorInvalidResourceHandle;
   std::lock_guard<std::mutex> lock(g_mu);
   if (!g_streams.erase(s)) return cudaErrorInvalidResourceHandle;
@@ -318,6 +349,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+  api_call(true);
   if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle);
   if (s && s->capturing) {
     s->invalidated = true;
@@ -329,11 +361,13 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   }
   return sticky();
 }
-cudaError_t cudaStreamQuery(cudaStream_t s) { return stream_valid(s) ? sticky() : cudaErrorInvalidResourceHandle; }
+cudaError_t cudaStreamQuery(cudaStream_t s) { api_call(true); return stream_valid(s) ? sticky() : cudaErrorInvalidResourceHandle; }
 cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t, unsigned int) {
+  api_call(true);
   return stream_valid(s) ? sticky() : cudaErrorInvalidResourceHandle;
 }
 cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
+  api_call(true);
   if (!s) return fail(cudaErrorStreamCaptureUnsupported);  // the legacy stream cannot capture
   if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle);
   if (s->capturing) return fail(cudaErrorInvalidValue);
@@ -346,6 +380,7 @@ cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *graph) {
+  api_call(true);
   if (!s || !stream_valid(s) || !s->capturing) return fail(cudaErrorInvalidValue);
   bool bad;
   {
@@ -365,6 +400,7 @@ cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *graph) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamIsCapturing(cudaStream_t s, cudaStreamCaptureStatus *status) {
+  api_call(true);
   if (!status || !stream_valid(s)) return cudaErrorInvalidValue;
   *status = !s || !s->capturing ? cudaStreamCaptureStatusNone
             : s->invalidated    ? cudaStreamCaptureStatusInvalidated
@@ -372,6 +408,7 @@ cudaError_t cudaStreamIsCapturing(cudaStream_t s, cudaStreamCaptureStatus *statu
   return cudaSuccess;
 }
 cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long) {
+  api_call(true);
   if (!exec || !graph) return cudaErrorInvalidValue;
   CUgraphExec_st *x = new CUgraphExec_st;
   x->nodes = graph->nodes;
@@ -380,6 +417,7 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsig
   return cudaSuccess;
 }
 cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s) {
+  api_call(true);
   if (!exec) return cudaErrorInvalidValue;
   const std::vector<std::function<void()>> *nodes = &exec->nodes;
   return enqueue(s, [nodes]() {
@@ -390,35 +428,41 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s) {
   });
 }
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  api_call(true);
   delete exec;
   return cudaSuccess;
 }
 cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  api_call(true);
   delete graph;
   return cudaSuccess;
 }
 
 // ---- events ----------------------------------------------------------------------
 
-cudaError_t cudaEventCreate(cudaEvent_t *e) { return cudaEventCreateWithFlags(e, 0); }
+cudaError_t cudaEventCreate(cudaEvent_t *e) { api_call(true); return cudaEventCreateWithFlags(e, 0); }
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) {
+  api_call(true);
   if (!e) return cudaErrorInvalidValue;
   *e = new CUevent_st;
   return cudaSuccess;
 }
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  api_call(true);
   delete e;
   return cudaSuccess;
 }
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+  api_call(true);
   if (!e) return cudaErrorInvalidResourceHandle;
   return enqueue(s, [e]() {
     e->t = std::chrono::steady_clock::now();
     e->recorded = true;
   });
 }
-cudaError_t cudaEventSynchronize(cudaEvent_t e) { return e ? sticky() : cudaErrorInvalidResourceHandle; }
+cudaError_t cudaEventSynchronize(cudaEvent_t e) { api_call(true); return e ? sticky() : cudaErrorInvalidResourceHandle; }
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b) {
+  api_call(true);
   if (!ms || !a || !b || !a->recorded || !b->recorded) return cudaErrorInvalidValue;
   *ms = std::chrono::duration<float, std::milli>(b->t - a->t).count();
   return cudaSuccess;

@@ -50,6 +50,13 @@ cudaError_t cudaEventDestroy(cudaEvent_t e);
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s);
 cudaError_t cudaEventSynchronize(cudaEvent_t e);
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b);
+
+// The emulator's answers where the real build asks the driver (tests/emu):
+// 1 once any emulated runtime call was made in this process;
+int cubias_emu_runtime_touched(void);
+// 1 once a context-making runtime call was made on the calling thread (the real
+// build asks cuCtxGetCurrent), 0 before.
+int cubias_emu_context_active(void);
 }
 
 // The typed overloads the real header offers C++ callers.
