@@ -114,8 +114,10 @@ int run_stats(const Args &a) {
     return fail("--act must be identity, relu, leaky_relu, tanh, sigmoid, gelu or silu (got '" +
                 act_name + "')");
   std::string err;
-  double slope, rows;
-  if (!a.number("slope", 0.01, &slope, &err) || !a.number("rows", 32, &rows, &err)) return fail(err);
+  double slope;
+  int64_t rows;
+  if (!a.number("slope", 0.01, &slope, &err) || !a.integer("rows", 32, 0, INT64_MAX, &rows, &err))
+    return fail(err);
   Gain g;
   cubias_weight_t W;
   std::vector<char> wh;
@@ -183,7 +185,7 @@ int run_stats(const Args &a) {
   if (a.has("json")) {
     print_json(h, path, layout, act_name, st, g);
   } else {
-    print_table(h, path, layout, act_name, st, (int64_t)rows);
+    print_table(h, path, layout, act_name, st, rows);
     if (g.have) print_gain_text(g);
   }
   return 0;

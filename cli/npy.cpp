@@ -20,6 +20,16 @@ const char *kind_name(Kind k) {
   return "?";
 }
 
+// Decimal text of an unsigned 128-bit count.
+static std::string u128_str(unsigned __int128 v) {
+  std::string s;
+  do {
+    s.insert(s.begin(), (char)('0' + (int)(v % 10)));
+    v /= 10;
+  } while (v);
+  return s;
+}
+
 static bool fail(std::string *err, const std::string &path, const std::string &what) {
   *err = path + ": " + what;
   return false;
@@ -92,6 +102,9 @@ FILE *open(const std::string &path, Header *h, std::string *err) {
     fclose(f);
     return nullptr;
   };
+  struct stat st;
+  const bool have_stat = fstat(fileno(f), &st) == 0;
+  if (have_stat && S_ISDIR(st.st_mode)) return bad("is a directory, not a .npy file");
   unsigned char pre[10];
   if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0)
     return bad("not a .npy file (the magic string \\x93NUMPY is missing)");
@@ -129,12 +142,13 @@ FILE *open(const std::string &path, Header *h, std::string *err) {
     h->count *= d;
   }
   h->data_offset = prefix + (long)hlen;
-  struct stat st;
-  if (fstat(fileno(f), &st) == 0) {
-    const double need = (double)h->data_offset + (double)h->count * (double)h->item;
-    if ((double)st.st_size < need)
+  if (have_stat) {
+    // In 128 bits: count (< 2^63) times an item of up to 8 bytes can exceed int64.
+    const unsigned __int128 need =
+        (unsigned __int128)h->data_offset + (unsigned __int128)h->count * h->item;
+    if ((unsigned __int128)st.st_size < need)
       return bad("truncated: the header promises " + std::to_string(h->count) + " elements (" +
-                 std::to_string((long long)need) + " bytes) but the file has " +
+                 u128_str(need) + " bytes) but the file has " +
                  std::to_string((long long)st.st_size) + " bytes");
   }
   return f;

@@ -114,13 +114,13 @@ bool view_of(const std::string &layout, const std::vector<int64_t> &shape, int64
   const size_t r = shape.size();
   std::string dims;
   for (size_t i = 0; i < r; ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
-  if (r == 0 || product(shape, 0, r) == 0) {
+  if (product(shape, 0, r) == 0) {
     *err = "the array [" + dims + "] is empty";
     return false;
   }
-  if (layout == "rows") {
-    *channels = r == 1 ? 1 : shape[r - 1];
-    *outer = r == 1 ? shape[0] : product(shape, 0, r - 1);
+  if (layout == "rows") {  // a scalar (shape ()) is one value of one channel
+    *channels = r <= 1 ? 1 : shape[r - 1];
+    *outer = r == 0 ? 1 : r == 1 ? shape[0] : product(shape, 0, r - 1);
     *inner = 1;
   } else if (layout == "nhwc" || layout == "tnc") {
     if ((layout == "tnc" && r != 3) || r < 2) {
@@ -182,7 +182,7 @@ bool accumulate_file(Session &s, const std::string &path, const std::string &lay
   }
   cubias_status_t st = cubias_stats_create(s.handle(), C, act, slope, stats);
   if (st) {
-    *err = std::string("cubias_stats_create: ") + cubias_get_last_error(s.handle());
+    *err = cubias_get_last_error(s.handle());  // begins with the call's name
     return false;
   }
   // Constant memory: about 64 MB of the file at a time (at least one outer slice).
@@ -213,7 +213,7 @@ bool accumulate_file(Session &s, const std::string &path, const std::string &lay
     st = cubias_tensor_make(&v, data, dt, n, C, inner);
     if (!st) st = cubias_stats_accumulate(s.handle(), *stats, &v);
     if (st) {
-      *err = std::string("cubias_stats_accumulate: ") + cubias_get_last_error(s.handle());
+      *err = cubias_get_last_error(s.handle());  // begins with the call's name
       return false;
     }
     if (progress) fprintf(stderr, "\r%s: %3.0f%%", path.c_str(), 100.0 * (o + n) / outer);
@@ -293,7 +293,7 @@ bool fetch_and_write(Session &s, const void *d, const std::vector<int64_t> &shap
   std::vector<char> host(bytes ? bytes : 1);
   cubias_status_t st = cubias_synchronize(s.handle());
   if (st) {
-    *err = std::string("cubias_synchronize: ") + cubias_get_last_error(s.handle());
+    *err = cubias_get_last_error(s.handle());  // begins with the call's name
     return false;
   }
   if (!s.to_host(d, bytes, host.data(), err)) return false;

@@ -9,12 +9,6 @@
 
 namespace {
 
-// Enums as the ints the caller stored: cubias_enum_int (host/internal.h).
-template <class E>
-int as_int(const E &e) {
-  return cubias_enum_int(e);
-}
-
 bool dtype_ok(int dt) { return dt >= 0 && dt <= 2; }
 
 bool is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
@@ -31,9 +25,7 @@ cubias_status_t cpu_guard(cubias_handle_t h, const char *where, Fn &&fn) {
 bool is_finite_d(double v) { return v == v && v - v == 0.0; }
 constexpr int64_t kMaxDim = ((int64_t)1 << 31) - 1;  // cuBLAS sizes are int
 
-cubias_status_t check_dtype(cubias_handle_t h, const cubias_dtype_t &dt_, const char *what,
-                            const char *where) {
-  const int dt = as_int(dt_);
+cubias_status_t check_dtype(cubias_handle_t h, int dt, const char *what, const char *where) {
   if (!dtype_ok(dt))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown %s dtype %d", where, what,
                        (int)dt);
@@ -49,16 +41,15 @@ cubias_status_t check_target(cubias_handle_t h, const double *h_target, double *
   return CUBIAS_STATUS_SUCCESS;
 }
 
-cubias_status_t check_bias(cubias_handle_t h, void *d_bias, const cubias_dtype_t &dt,
-                           const char *where) {
+cubias_status_t check_bias(cubias_handle_t h, void *d_bias, int dt, const char *where) {
   cubias_status_t st = check_dtype(h, dt, "bias", where);
   if (st) return st;
-  return cubias_check_backend_ptr(h, d_bias, "bias", where);
+  return cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dt), "bias", where);
 }
 
 cubias_status_t check_optional(cubias_handle_t h, const void *p, const char *what,
                                const char *where) {
-  return p ? cubias_check_backend_ptr(h, p, what, where) : CUBIAS_STATUS_SUCCESS;
+  return p ? cubias_check_backend_ptr(h, p, 8, what, where) : CUBIAS_STATUS_SUCCESS;  // int64 or double
 }
 
 cubias_status_t check_weight(cubias_handle_t h, const cubias_weight_t *W, const char *where) {
@@ -93,8 +84,9 @@ cubias_status_t check_tensors(cubias_handle_t h, cubias_stats_t s, const cubias_
 extern "C" cubias_status_t cubias_center_from_input(cubias_handle_t h, cubias_stats_t x_stats,
                                                     const cubias_weight_t *W,
                                                     const double *h_target, void *d_bias,
-                                                    cubias_dtype_t bias_dtype) {
-  const char *where = "cubias_center_from_input";
+                                                    cubias_dtype_t bias_dtype_arg) {
+  CUBIAS_ENTRY("cubias_center_from_input");
+  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, x_stats, where);
   if (st) return st;
   if ((st = check_weight(h, W, where))) return st;
@@ -115,8 +107,9 @@ extern "C" cubias_status_t cubias_center_from_input(cubias_handle_t h, cubias_st
 
 extern "C" cubias_status_t cubias_center_from_preact(cubias_handle_t h, cubias_stats_t z_stats,
                                                      const double *h_target, void *d_bias,
-                                                     cubias_dtype_t bias_dtype) {
-  const char *where = "cubias_center_from_preact";
+                                                     cubias_dtype_t bias_dtype_arg) {
+  CUBIAS_ENTRY("cubias_center_from_preact");
+  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
   double t;
@@ -132,9 +125,10 @@ extern "C" cubias_status_t cubias_center_from_preact(cubias_handle_t h, cubias_s
 extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubias_stats_t z_stats,
                                                         double s, double t,
                                                         const cubias_weight_t *W, void *d_bias,
-                                                        cubias_dtype_t bias_dtype,
+                                                        cubias_dtype_t bias_dtype_arg,
                                                         int64_t *d_skipped) {
-  const char *where = "cubias_normalize_from_preact";
+  CUBIAS_ENTRY("cubias_normalize_from_preact");
+  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
   if (!is_finite_d(s) || !(s > 0.0))
@@ -159,14 +153,16 @@ extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubia
 }
 
 extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_t z_stats,
-                                                cubias_postact_source_t source,
+                                                cubias_postact_source_t source_arg,
                                                 const cubias_weight_t *W_next,
                                                 const double *h_target, void *d_bias_next,
-                                                cubias_dtype_t bias_dtype, double *d_report) {
-  const char *where = "cubias_postact_shift";
+                                                cubias_dtype_t bias_dtype_arg, double *d_report) {
+  CUBIAS_ENTRY("cubias_postact_shift");
+  const int source = cubias_enum_int(source_arg);  // the int the caller stored
+  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  const int src = as_int(source);
+  const int src = source;
   if (src != CUBIAS_POSTACT_MEASURED && src != CUBIAS_POSTACT_GAUSSIAN)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown source %d", where, src);
   double a;
@@ -196,12 +192,16 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
                       });
 }
 
-extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, double act_param,
+extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act_arg, double act_param,
                                                        double mu, double sigma, double *h_mean,
                                                        double *h_var, double *h_dead) {
-  const char *where = "cubias_gaussian_act_moments";
+  CUBIAS_ENTRY("cubias_gaussian_act_moments");
+  const int act = cubias_enum_int(act_arg);  // the int the caller stored
   double a;
-  const int ai = as_int(act);
+  const int ai = act;
+  if (ai < CUBIAS_ACT_IDENTITY || ai > CUBIAS_ACT_SILU)
+    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown activation %d", where,
+                       ai);
   if (!cubias_derive_gauss_slope(ai, 0.0f, &a))
     return cubias_fail(nullptr, CUBIAS_STATUS_NOT_SUPPORTED,
                        "%s: activation %d has no closed form here (identity, ReLU, leaky ReLU)",
@@ -220,14 +220,16 @@ extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, 
   return CUBIAS_STATUS_SUCCESS;
 }
 
-extern "C" cubias_status_t cubias_symmetric_shift(cubias_handle_t h, cubias_activation_t act,
+extern "C" cubias_status_t cubias_symmetric_shift(cubias_handle_t h, cubias_activation_t act_arg,
                                                   cubias_stats_t z_stats, const cubias_tensor_t *z,
                                                   int64_t n_tensors, void *d_bias,
-                                                  cubias_dtype_t bias_dtype, double *d_report) {
-  const char *where = "cubias_symmetric_shift";
+                                                  cubias_dtype_t bias_dtype_arg, double *d_report) {
+  CUBIAS_ENTRY("cubias_symmetric_shift");
+  const int act = cubias_enum_int(act_arg);  // the int the caller stored
+  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  const int ai = as_int(act);
+  const int ai = act;
   if (ai != CUBIAS_ACT_TANH && ai != CUBIAS_ACT_SIGMOID)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: activation %d is not a symmetric one (tanh or sigmoid)", where,
@@ -245,8 +247,9 @@ extern "C" cubias_status_t cubias_symmetric_shift(cubias_handle_t h, cubias_acti
 
 extern "C" cubias_status_t cubias_revive_constant(cubias_handle_t h, cubias_stats_t z_stats,
                                                   double value, int all_channels, void *d_bias,
-                                                  cubias_dtype_t bias_dtype, int64_t *d_dead) {
-  const char *where = "cubias_revive_constant";
+                                                  cubias_dtype_t bias_dtype_arg, int64_t *d_dead) {
+  CUBIAS_ENTRY("cubias_revive_constant");
+  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
   if (!is_finite_d(value) || !(value > 0.0))
@@ -266,8 +269,9 @@ extern "C" cubias_status_t cubias_revive_constant(cubias_handle_t h, cubias_stat
 extern "C" cubias_status_t cubias_revive_quantile(cubias_handle_t h, cubias_stats_t z_stats,
                                                   const cubias_tensor_t *z, int64_t n_tensors,
                                                   double p_min, double margin, void *d_bias,
-                                                  cubias_dtype_t bias_dtype, int64_t *d_dead) {
-  const char *where = "cubias_revive_quantile";
+                                                  cubias_dtype_t bias_dtype_arg, int64_t *d_dead) {
+  CUBIAS_ENTRY("cubias_revive_quantile");
+  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
   if (!(p_min > 0.0 && p_min <= 1.0))

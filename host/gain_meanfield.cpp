@@ -140,10 +140,10 @@ cubias_meanfield_t solve(int act, double s, double sw2, double sb2, int max_iter
   return r;
 }
 
-cubias_status_t check_act(cubias_activation_t act, float p, const char *where) {
-  if ((int)act < CUBIAS_ACT_IDENTITY || (int)act > CUBIAS_ACT_SILU)
+cubias_status_t check_act(int act, float p, const char *where) {
+  if (act < CUBIAS_ACT_IDENTITY || act > CUBIAS_ACT_SILU)
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown activation %d", where,
-                       (int)act);
+                       act);
   if (act == CUBIAS_ACT_LEAKY_RELU && !(fabsf(p) <= 3.4e38f))
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: the leaky-ReLU slope must be finite", where);
@@ -154,9 +154,10 @@ bool is_fin(double x) { return fabs(x) <= 1.7976931348623157e308; }
 
 }  // namespace
 
-extern "C" cubias_status_t cubias_meanfield_moments(cubias_activation_t act, float p, double q,
+extern "C" cubias_status_t cubias_meanfield_moments(cubias_activation_t act_arg, float p, double q,
                                                     double *phi2, double *dphi2) {
-  const char *where = "cubias_meanfield_moments";
+  CUBIAS_ENTRY("cubias_meanfield_moments");
+  const int act = cubias_enum_int(act_arg);  // the int the caller stored
   cubias_status_t st = check_act(act, p, where);
   if (st) return st;
   if (!(q >= 0.0) || !is_fin(q))
@@ -169,10 +170,11 @@ extern "C" cubias_status_t cubias_meanfield_moments(cubias_activation_t act, flo
   return CUBIAS_STATUS_SUCCESS;
 }
 
-extern "C" cubias_status_t cubias_meanfield_fixed_point(cubias_activation_t act, float p,
+extern "C" cubias_status_t cubias_meanfield_fixed_point(cubias_activation_t act_arg, float p,
                                                         double sw2, double sb2,
                                                         cubias_meanfield_t *out) {
-  const char *where = "cubias_meanfield_fixed_point";
+  CUBIAS_ENTRY("cubias_meanfield_fixed_point");
+  const int act = cubias_enum_int(act_arg);  // the int the caller stored
   cubias_status_t st = check_act(act, p, where);
   if (st) return st;
   if (!out) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: out is NULL", where);
@@ -184,9 +186,10 @@ extern "C" cubias_status_t cubias_meanfield_fixed_point(cubias_activation_t act,
   return CUBIAS_STATUS_SUCCESS;
 }
 
-extern "C" cubias_status_t cubias_meanfield_critical(cubias_activation_t act, float p, double sb2,
+extern "C" cubias_status_t cubias_meanfield_critical(cubias_activation_t act_arg, float p, double sb2,
                                                      double *sw2_out) {
-  const char *where = "cubias_meanfield_critical";
+  CUBIAS_ENTRY("cubias_meanfield_critical");
+  const int act = cubias_enum_int(act_arg);  // the int the caller stored
   cubias_status_t st = check_act(act, p, where);
   if (st) return st;
   if (!sw2_out) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: out is NULL", where);

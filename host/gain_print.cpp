@@ -43,12 +43,39 @@ void cell(std::string &s, double v, int w) {
     add(s, " %*.4g", w, v);
 }
 
-cubias_status_t check(const char *where, int n, const cubias_gain_layer_report_t *r) {
+// A verdict field as the int the caller stored (reports may be hand-filled).
+const char *vname(const cubias_gain_verdict_t &v) {
+  const int k = cubias_enum_int(v);
+  return k >= CUBIAS_GAIN_STABLE && k <= CUBIAS_GAIN_UNKNOWN
+             ? cubias_gain_verdict_string((cubias_gain_verdict_t)k)
+             : "unknown";
+}
+
+cubias_status_t check_verdict(const cubias_gain_verdict_t &v, const char *what, int layer,
+                              const char *where) {
+  const int k = cubias_enum_int(v);
+  if (k >= CUBIAS_GAIN_STABLE && k <= CUBIAS_GAIN_UNKNOWN) return CUBIAS_STATUS_SUCCESS;
+  if (layer < 0)
+    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
+                       "%s: the summary's %s is %d, not a cubias_gain_verdict_t", where, what, k);
+  return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
+                     "%s: layer %d's %s is %d, not a cubias_gain_verdict_t", where, layer, what, k);
+}
+
+cubias_status_t check(const char *where, int n, const cubias_gain_layer_report_t *r,
+                      const cubias_gain_summary_t *sm) {
   if (n < 1)
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: n_layers is %d; must be >= 1",
                        where, n);
   if (!r) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: report is NULL", where);
-  return CUBIAS_STATUS_SUCCESS;
+  cubias_status_t st = CUBIAS_STATUS_SUCCESS;
+  for (int l = 0; l < n && !st; ++l)
+    if (!(st = check_verdict(r[l].verdict, "verdict", l, where)) &&
+        !(st = check_verdict(r[l].verdict_cum, "verdict_cum", l, where)))
+      st = check_verdict(r[l].verdict_measured, "verdict_measured", l, where);
+  if (sm && !st && !(st = check_verdict(sm->verdict, "verdict", -1, where)))
+    st = check_verdict(sm->verdict_measured, "verdict_measured", -1, where);
+  return st;
 }
 
 std::string table(int n, const cubias_gain_layer_report_t *r, const cubias_gain_summary_t *sm) {
@@ -64,12 +91,12 @@ std::string table(int n, const cubias_gain_layer_report_t *r, const cubias_gain_
     cell(s, o->dphi_sq_mean, 10);
     cell(s, o->chi, 10);
     cell(s, o->chi_cum, 10);
-    add(s, " %-9s %-9s", cubias_gain_verdict_string(o->verdict),
-        cubias_gain_verdict_string(o->verdict_cum));
+    add(s, " %-9s %-9s", vname(o->verdict),
+        vname(o->verdict_cum));
     cell(s, o->pred_ratio, 10);
     cell(s, o->measured_ratio, 10);
     cell(s, o->measured_cum, 10);
-    add(s, " %-9s", cubias_gain_verdict_string(o->verdict_measured));
+    add(s, " %-9s", vname(o->verdict_measured));
     cell(s, o->bias_max_sigma, 10);
     cell(s, o->bias_shift_max, 10);
     s += '\n';
@@ -79,11 +106,11 @@ std::string table(int n, const cubias_gain_layer_report_t *r, const cubias_gain_
         sm->threshold, 1.0 / sm->threshold, sm->threshold, sm->layer_low, sm->layer_high,
         sm->n_layers);
     add(s, "predicted gain over %d layers: %.4g -> %s; worst layer %d (chi %.4g)\n", sm->n_layers,
-        sm->chi_total, cubias_gain_verdict_string(sm->verdict), sm->worst_layer,
+        sm->chi_total, vname(sm->verdict), sm->worst_layer,
         sm->worst_layer >= 0 && sm->worst_layer < n ? r[sm->worst_layer].chi : NAN);
     if (sm->measured_total == sm->measured_total)
       add(s, "measured gain E[g_0^2]/E[g_%d^2]: %.4g -> %s\n", sm->n_layers - 1,
-          sm->measured_total, cubias_gain_verdict_string(sm->verdict_measured));
+          sm->measured_total, vname(sm->verdict_measured));
     else
       add(s, "measured gain: not measured (no gradient statistics)\n");
   }
@@ -109,7 +136,7 @@ std::string json(int n, const cubias_gain_layer_report_t *r, const cubias_gain_s
     jnum(s, "chi_total", sm->chi_total);
     jnum(s, "measured_total", sm->measured_total);
     add(s, "\"verdict\": \"%s\", \"verdict_measured\": \"%s\", \"worst_layer\": %d}, ",
-        cubias_gain_verdict_string(sm->verdict), cubias_gain_verdict_string(sm->verdict_measured),
+        vname(sm->verdict), vname(sm->verdict_measured),
         sm->worst_layer);
   }
   s += "\"layers\": [";
@@ -133,8 +160,8 @@ std::string json(int n, const cubias_gain_layer_report_t *r, const cubias_gain_s
     jnum(s, "bias_max_sigma", o->bias_max_sigma);
     jnum(s, "bias_shift_max", o->bias_shift_max);
     add(s, "\"verdict\": \"%s\", \"verdict_cum\": \"%s\", \"verdict_measured\": \"%s\"}",
-        cubias_gain_verdict_string(o->verdict), cubias_gain_verdict_string(o->verdict_cum),
-        cubias_gain_verdict_string(o->verdict_measured));
+        vname(o->verdict), vname(o->verdict_cum),
+        vname(o->verdict_measured));
   }
   s += "]}\n";
   return s;
@@ -152,9 +179,9 @@ cubias_status_t put(FILE *f, const std::string &s, const char *where) {
 
 extern "C" cubias_status_t cubias_gain_print(FILE *f, int n, const cubias_gain_layer_report_t *r,
                                              const cubias_gain_summary_t *sm) {
-  const char *where = "cubias_gain_print";
+  CUBIAS_ENTRY("cubias_gain_print");
   if (!f) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: FILE is NULL", where);
-  cubias_status_t st = check(where, n, r);
+  cubias_status_t st = check(where, n, r, sm);
   if (st) return st;
   return put(f, table(n, r, sm), where);
 }
@@ -162,9 +189,9 @@ extern "C" cubias_status_t cubias_gain_print(FILE *f, int n, const cubias_gain_l
 extern "C" cubias_status_t cubias_gain_json_file(FILE *f, int n,
                                                  const cubias_gain_layer_report_t *r,
                                                  const cubias_gain_summary_t *sm) {
-  const char *where = "cubias_gain_json_file";
+  CUBIAS_ENTRY("cubias_gain_json_file");
   if (!f) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: FILE is NULL", where);
-  cubias_status_t st = check(where, n, r);
+  cubias_status_t st = check(where, n, r, sm);
   if (st) return st;
   return put(f, json(n, r, sm), where);
 }
@@ -172,9 +199,9 @@ extern "C" cubias_status_t cubias_gain_json_file(FILE *f, int n,
 extern "C" cubias_status_t cubias_gain_json_buffer(char *buf, size_t cap, size_t *len, int n,
                                                    const cubias_gain_layer_report_t *r,
                                                    const cubias_gain_summary_t *sm) {
-  const char *where = "cubias_gain_json_buffer";
+  CUBIAS_ENTRY("cubias_gain_json_buffer");
   if (!len) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: length is NULL", where);
-  cubias_status_t st = check(where, n, r);
+  cubias_status_t st = check(where, n, r, sm);
   if (st) return st;
   if (!buf && cap != 0)
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,

@@ -25,7 +25,7 @@ static cubias_status_t weight_gain_one(cubias_handle_t h, const cubias_weight_t 
 
 extern "C" cubias_status_t cubias_weight_gain(cubias_handle_t h, int n_layers,
                                               const cubias_weight_t *w, double *d_out) {
-  const char *where = "cubias_weight_gain";
+  CUBIAS_ENTRY("cubias_weight_gain");
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (n_layers < 1)
@@ -39,7 +39,7 @@ extern "C" cubias_status_t cubias_weight_gain(cubias_handle_t h, int n_layers,
     cubias_wplan_t p = cubias_wplan_of(&w[l]);
     if (p.nchunks > chunks) chunks = p.nchunks;
   }
-  st = cubias_check_backend_ptr(h, d_out, "out", where);
+  st = cubias_check_backend_ptr(h, d_out, sizeof(double), "out", where);
   if (st) return st;
   void *ws = nullptr;
   st = cubias_workspace(h, (size_t)chunks * sizeof(double), &ws);
@@ -51,7 +51,8 @@ extern "C" cubias_status_t cubias_weight_gain(cubias_handle_t h, int n_layers,
   return CUBIAS_STATUS_SUCCESS;
 }
 
-extern "C" const char *cubias_gain_verdict_string(cubias_gain_verdict_t v) {
+extern "C" const char *cubias_gain_verdict_string(cubias_gain_verdict_t v_arg) {
+  const int v = cubias_enum_int(v_arg);  // the int the caller stored
   switch (v) {
     case CUBIAS_GAIN_STABLE: return "stable";
     case CUBIAS_GAIN_EXPLODING: return "exploding";
@@ -96,7 +97,7 @@ extern "C" cubias_status_t cubias_gain_report(cubias_handle_t h, int L,
                                               const cubias_gain_options_t *opt,
                                               cubias_gain_layer_report_t *h_report,
                                               cubias_gain_summary_t *h_summary) {
-  const char *where = "cubias_gain_report";
+  CUBIAS_ENTRY("cubias_gain_report");
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (L < 1)

@@ -34,11 +34,10 @@ struct GateSet {
 
 bool finite_d(double x) { return x == x && x - x == 0.0; }
 
-cubias_status_t check_config(cubias_handle_t h, cubias_rnn_cell_t cell,
-                             const cubias_gate_config_t *cfg, cubias_dtype_t dtype,
-                             cubias_gate_params_t *p, const char *where) {
-  if ((int)cell != CUBIAS_RNN_LSTM && (int)cell != CUBIAS_RNN_GRU)
-    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown cell %d", where, (int)cell);
+cubias_status_t check_config(cubias_handle_t h, int cell, const cubias_gate_config_t *cfg,
+                             int dtype, cubias_gate_params_t *p, const char *where) {
+  if (cell != CUBIAS_RNN_LSTM && cell != CUBIAS_RNN_GRU)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown cell %d", where, cell);
   if (!cfg) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: config is NULL", where);
   cubias_status_t st = cubias_check_bias_dtype(h, dtype, where);
   if (st) return st;
@@ -51,7 +50,8 @@ cubias_status_t check_config(cubias_handle_t h, cubias_rnn_cell_t cell,
   p->b_const = 0.0;
   p->t_max = 0.0;
   p->seed = cfg->seed;
-  switch (cfg->scheme) {
+  const int scheme = cubias_enum_int(cfg->scheme);  // the int the caller stored
+  switch (scheme) {
     case CUBIAS_GATE_CONSTANT:
       if (!finite_d(cfg->value))
         return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: constant value is %g", where,
@@ -80,12 +80,11 @@ cubias_status_t check_config(cubias_handle_t h, cubias_rnn_cell_t cell,
       p->t_max = cfg->t_max;
       break;
     default:
-      return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown scheme %d", where,
-                         (int)cfg->scheme);
+      return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown scheme %d", where, scheme);
   }
-  if (!p->chrono && !cubias_dtype_fits((int)dtype, p->b_const))
+  if (!p->chrono && !cubias_dtype_fits(dtype, p->b_const))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: gate bias %g does not fit dtype %d",
-                       where, p->b_const, (int)dtype);
+                       where, p->b_const, dtype);
   return CUBIAS_STATUS_SUCCESS;
 }
 
@@ -168,7 +167,7 @@ cubias_status_t write_segments(cubias_handle_t h, const std::vector<cubias_gate_
 
 cubias_status_t run(cubias_handle_t h, const std::vector<PseudoLayer> &layers, const GateSet &gs,
                     int64_t H, const cubias_gate_config_t *cfg, const cubias_gate_params_t &p,
-                    cubias_dtype_t dtype, cubias_gate_report_t *rep, const char *where) {
+                    int dtype, cubias_gate_report_t *rep, const char *where) {
   std::vector<cubias_gate_seg_t> segs;
   cubias_status_t st;
   try {
@@ -177,9 +176,9 @@ cubias_status_t run(cubias_handle_t h, const std::vector<PseudoLayer> &layers, c
     return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
   }
   if (st) return st;
-  st = write_segments(h, segs, H, p, (int)dtype);
+  st = write_segments(h, segs, H, p, dtype);
   if (st) return st;
-  if (rep) make_report(p, (int64_t)layers.size(), H, cfg->steps, (int)dtype, rep);
+  if (rep) make_report(p, (int64_t)layers.size(), H, cfg->steps, dtype, rep);
   return CUBIAS_STATUS_SUCCESS;
 }
 
@@ -193,8 +192,8 @@ cubias_status_t check_hidden(cubias_handle_t h, int64_t H, const char *where) {
 }  // namespace
 
 extern "C" cubias_status_t cubias_gate_config_default(cubias_gate_config_t *cfg) {
-  if (!cfg)
-    return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "cubias_gate_config_default: NULL");
+  CUBIAS_ENTRY("cubias_gate_config_default");
+  if (!cfg) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: cfg is NULL", where);
   cfg->scheme = CUBIAS_GATE_CONSTANT;
   cfg->value = 1.0;
   cfg->retention = 0.5;
@@ -206,10 +205,12 @@ extern "C" cubias_status_t cubias_gate_config_default(cubias_gate_config_t *cfg)
 }
 
 extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
-    cubias_handle_t h, cubias_rnn_cell_t cell, void *d_params, cubias_dtype_t dtype,
+    cubias_handle_t h, cubias_rnn_cell_t cell_arg, void *d_params, cubias_dtype_t dtype_arg,
     int64_t total, int64_t input_size, int64_t H, int64_t num_layers, int bidirectional,
     const cubias_gate_config_t *cfg, cubias_gate_report_t *rep) {
-  const char *where = "cubias_rnn_gate_bias_pytorch";
+  CUBIAS_ENTRY("cubias_rnn_gate_bias_pytorch");
+  const int cell = cubias_enum_int(cell_arg);  // the int the caller stored
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   cubias_gate_params_t p;
@@ -221,7 +222,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
                        (long long)input_size, (long long)num_layers);
   if (bidirectional != 0 && bidirectional != 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: bidirectional must be 0 or 1", where);
-  if ((st = cubias_check_backend_ptr(h, d_params, "params", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_params, cubias_dtype_size(dtype), "params", where))) return st;
   const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
   const int dirs = bidirectional ? 2 : 1;
   const int64_t GH = G * H;
@@ -252,12 +253,14 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
   return run(h, layers, gs, H, cfg, p, dtype, rep, where);
 }
 
-extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_rnn_cell_t cell,
-                                                      void *d_bias, cubias_dtype_t dtype,
+extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_rnn_cell_t cell_arg,
+                                                      void *d_bias, cubias_dtype_t dtype_arg,
                                                       int64_t H, int num_vectors,
                                                       const cubias_gate_config_t *cfg,
                                                       cubias_gate_report_t *rep) {
-  const char *where = "cubias_rnn_gate_bias_keras";
+  CUBIAS_ENTRY("cubias_rnn_gate_bias_keras");
+  const int cell = cubias_enum_int(cell_arg);  // the int the caller stored
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   cubias_gate_params_t p;
@@ -266,7 +269,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_
   if (num_vectors != 1 && num_vectors != 2)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: num_vectors is %d; must be 1 or 2",
                        where, num_vectors);
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
   std::vector<PseudoLayer> layers(1);
   for (int g = 0; g < G; ++g) {
@@ -278,12 +281,14 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_
   return run(h, layers, gs, H, cfg, p, dtype, rep, where);
 }
 
-extern "C" cubias_status_t cubias_rnn_gate_bias_cudnn(cubias_handle_t h, cubias_rnn_cell_t cell,
+extern "C" cubias_status_t cubias_rnn_gate_bias_cudnn(cubias_handle_t h, cubias_rnn_cell_t cell_arg,
                                                       const cubias_cudnn_rnn_biases_t *h_layers,
-                                                      int64_t nld, int64_t H, cubias_dtype_t dtype,
+                                                      int64_t nld, int64_t H, cubias_dtype_t dtype_arg,
                                                       const cubias_gate_config_t *cfg,
                                                       cubias_gate_report_t *rep) {
-  const char *where = "cubias_rnn_gate_bias_cudnn";
+  CUBIAS_ENTRY("cubias_rnn_gate_bias_cudnn");
+  const int cell = cubias_enum_int(cell_arg);  // the int the caller stored
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   cubias_gate_params_t p;
@@ -299,7 +304,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_cudnn(cubias_handle_t h, cubias_
   for (int64_t ld = 0; ld < nld; ++ld) {
     for (int id = 0; id < 2 * G; ++id) {
       void *ptr = h_layers[ld].d_lin_bias[id];
-      if (ptr && (st = cubias_check_backend_ptr(h, ptr, "a linear-layer bias", where))) return st;
+      if (ptr && (st = cubias_check_backend_ptr(h, ptr, cubias_dtype_size(dtype), "a linear-layer bias", where))) return st;
     }
     for (int g = 0; g < G; ++g) {
       layers[(size_t)ld].first[g] = {h_layers[ld].d_lin_bias[g], 0};

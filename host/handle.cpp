@@ -5,7 +5,8 @@
 
 #include "internal.h"
 
-extern "C" const char *cubias_status_string(cubias_status_t status) {
+extern "C" const char *cubias_status_string(cubias_status_t status_arg) {
+  const int status = cubias_enum_int(status_arg);  // the int the caller stored
   switch (status) {
     case CUBIAS_STATUS_SUCCESS: return "CUBIAS_STATUS_SUCCESS: no error";
     case CUBIAS_STATUS_INVALID_VALUE: return "CUBIAS_STATUS_INVALID_VALUE: an argument is invalid";
@@ -33,10 +34,11 @@ extern "C" cubias_status_t cubias_get_version(int *major, int *minor, int *patch
   return CUBIAS_STATUS_SUCCESS;
 }
 
-extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend_t backend) {
-  const char *where = "cubias_create";
+extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend_t backend_arg) {
+  CUBIAS_ENTRY("cubias_create");
+  const int backend = cubias_enum_int(backend_arg);  // the int the caller stored
   if (!handle) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: handle is NULL", where);
-  *handle = nullptr;
+  *handle = nullptr;  // the out-handle contract: NULL on every failure
   if (backend != CUBIAS_BACKEND_AUTO && backend != CUBIAS_BACKEND_CPU &&
       backend != CUBIAS_BACKEND_CUDA)
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown backend %d", where,
@@ -79,14 +81,15 @@ static void free_backend(cubias_handle_t h, void *p) {
 }
 
 extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
+  CUBIAS_ENTRY("cubias_destroy");
   if (!h) return CUBIAS_STATUS_SUCCESS;
   if (h->live_stats != 0)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "cubias_destroy: %d statistics object(s) of this handle are still alive; "
                        "destroy them first",
                        h->live_stats);
-  cubias_status_t st = CUBIAS_STATUS_SUCCESS;
-  if (h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
+  cubias_status_t st = cubias_enter_device(h);  // the frees below run on its device
+  if (!st && h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
   cubias_cuda_blas_destroy(h);
   if (h->workspace) free_backend(h, h->workspace);
   for (int i = 0; i < h->retired_count; ++i) free_backend(h, h->retired[i]);
@@ -96,7 +99,8 @@ extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
 }
 
 extern "C" cubias_status_t cubias_get_backend(cubias_handle_t h, cubias_backend_t *backend) {
-  cubias_status_t st = cubias_check_handle(h, "cubias_get_backend");
+  CUBIAS_ENTRY("cubias_get_backend");
+  cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!backend) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "cubias_get_backend: backend is NULL");
   *backend = h->backend;
@@ -104,7 +108,8 @@ extern "C" cubias_status_t cubias_get_backend(cubias_handle_t h, cubias_backend_
 }
 
 extern "C" cubias_status_t cubias_set_stream(cubias_handle_t h, void *stream) {
-  cubias_status_t st = cubias_check_handle(h, "cubias_set_stream");
+  CUBIAS_ENTRY("cubias_set_stream");
+  cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (h->backend == CUBIAS_BACKEND_CUDA && stream != h->stream) {
     st = cubias_cuda_sync(h);  // the workspace must not be shared by two streams
@@ -115,7 +120,8 @@ extern "C" cubias_status_t cubias_set_stream(cubias_handle_t h, void *stream) {
 }
 
 extern "C" cubias_status_t cubias_get_stream(cubias_handle_t h, void **stream) {
-  cubias_status_t st = cubias_check_handle(h, "cubias_get_stream");
+  CUBIAS_ENTRY("cubias_get_stream");
+  cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!stream) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "cubias_get_stream: stream is NULL");
   *stream = h->stream;
@@ -123,7 +129,8 @@ extern "C" cubias_status_t cubias_get_stream(cubias_handle_t h, void **stream) {
 }
 
 extern "C" cubias_status_t cubias_synchronize(cubias_handle_t h) {
-  cubias_status_t st = cubias_check_handle(h, "cubias_synchronize");
+  CUBIAS_ENTRY("cubias_synchronize");
+  cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   return h->backend == CUBIAS_BACKEND_CUDA ? cubias_cuda_sync(h) : CUBIAS_STATUS_SUCCESS;
 }

@@ -8,6 +8,34 @@
 
 void cubias_clear_error(cubias_handle_t h);
 
+#ifdef __cplusplus
+/* The public call running on this thread, for as long as the scope lives:
+ * every message cubias_fail records meanwhile begins with its name (the
+ * outermost call's when one public call uses another). */
+class cubias_call_scope {
+ public:
+  explicit cubias_call_scope(const char *name);
+  ~cubias_call_scope();
+  cubias_call_scope(const cubias_call_scope &) = delete;
+  cubias_call_scope &operator=(const cubias_call_scope &) = delete;
+
+ private:
+  friend cubias_status_t cubias_enter_device(cubias_handle_t h);
+  const char *prev_;
+  int restore_device_ = -1; /* the caller's current device, made current again at the end */
+};
+/* First line of every public entry point: names the call (as `where`). */
+#define CUBIAS_ENTRY(name)                       \
+  [[maybe_unused]] const char *const where = name; \
+  cubias_call_scope cubias_call_scope_(where)
+#endif
+
+/* Make a CUDA handle's device current for the rest of the public call; the
+ * outermost call's scope makes the caller's device current again when it ends.
+ * cubias_check_handle does it, so every call that checks a handle runs on the
+ * handle's device. CPU handles: nothing. */
+cubias_status_t cubias_enter_device(cubias_handle_t h);
+
 /* Argument checks: each returns SUCCESS or records what was wrong in `where`. */
 cubias_status_t cubias_check_handle(cubias_handle_t h, const char *where);
 cubias_status_t cubias_check_stats(cubias_handle_t h, cubias_stats_t s, const char *where);
@@ -15,8 +43,8 @@ cubias_status_t cubias_check_tensor(cubias_handle_t h, const cubias_tensor_t *x,
                                     const char *where);
 /* A pointer the backend will dereference: non-NULL and, where the CUDA runtime
  * can tell, on the right side (device for CUDA, host for CPU). */
-cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, const char *what,
-                                         const char *where);
+cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, size_t align,
+                                         const char *what, const char *where);
 
 /* A weight view's sizes, dtype, layout and extent (and, with check_data, its
  * pointer's side); `who` names it in the message ("weight", "layer 3 weight"). */
@@ -45,15 +73,15 @@ size_t cubias_stats_workspace_bytes(cubias_handle_t h, const cubias_plan_t *plan
 /* ---- bias writes of the value rules (host/prior_common.cpp) ------------- */
 
 /* SUCCESS for f32/f16/bf16, else INVALID_VALUE recorded against `where`. */
-cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, cubias_dtype_t dtype, const char *where);
+cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, int dtype, const char *where);
 /* n >= 1 and n * dtype size fits in int64. */
 cubias_status_t cubias_check_bias_count(cubias_handle_t h, int64_t n, const char *what,
                                       const char *where);
 /* Write `value` (checked to fit dtype) to d_bias[0..n) on the handle's backend. */
-cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, cubias_dtype_t dtype,
+cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, int dtype,
                                       int64_t n, double value, const char *where);
 /* Write host values h_vals[0..n) (each checked to fit dtype first) to d_bias. */
 cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals, int64_t n,
-                                            void *d_bias, cubias_dtype_t dtype, const char *where);
+                                            void *d_bias, int dtype, const char *where);
 
 #endif /* CUBIAS_INTERNAL_H */

@@ -4,8 +4,9 @@
 #include "../kernels/derive_ops.h"
 #include "../kernels/mask_math.h"
 
-extern "C" cubias_status_t cubias_mask_value(cubias_dtype_t dtype, double *h_value) {
-  const char *where = "cubias_mask_value";
+extern "C" cubias_status_t cubias_mask_value(cubias_dtype_t dtype_arg, double *h_value) {
+  CUBIAS_ENTRY("cubias_mask_value");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   if (!h_value) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: value is NULL", where);
   cubias_status_t st = cubias_check_bias_dtype(nullptr, dtype, where);
   if (st) return st;
@@ -16,9 +17,11 @@ extern "C" cubias_status_t cubias_mask_value(cubias_dtype_t dtype, double *h_val
 extern "C" cubias_status_t cubias_attention_mask(cubias_handle_t h, int flags,
                                                  const int32_t *d_lengths, int64_t B, int64_t tq,
                                                  int64_t tk, int64_t causal_offset,
-                                                 cubias_mask_empty_row_t empty_row, void *d_mask,
-                                                 cubias_dtype_t dtype) {
-  const char *where = "cubias_attention_mask";
+                                                 cubias_mask_empty_row_t empty_row_arg, void *d_mask,
+                                                 cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_attention_mask");
+  const int empty_row = cubias_enum_int(empty_row_arg);  // the int the caller stored
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (flags < 1 || flags > (CUBIAS_MASK_PADDING | CUBIAS_MASK_CAUSAL))
@@ -42,9 +45,9 @@ extern "C" cubias_status_t cubias_attention_mask(cubias_handle_t h, int flags,
                        (int)empty_row);
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
   if ((flags & CUBIAS_MASK_PADDING) &&
-      (st = cubias_check_backend_ptr(h, d_lengths, "lengths (PADDING)", where)))
+      (st = cubias_check_backend_ptr(h, d_lengths, sizeof(int32_t), "lengths (PADDING)", where)))
     return st;
-  if ((st = cubias_check_backend_ptr(h, d_mask, "mask", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_mask, cubias_dtype_size(dtype), "mask", where))) return st;
   if (h->backend == CUBIAS_BACKEND_CUDA)
     return cubias_cuda_mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row,
                                   d_mask, (int)dtype);

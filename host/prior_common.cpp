@@ -8,7 +8,7 @@
 #include "../kernels/derive_ops.h"
 #include "../kernels/dtype.h"
 
-cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, cubias_dtype_t dtype, const char *where) {
+cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, int dtype, const char *where) {
   if (cubias_dtype_size(dtype) == 0)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: unknown output dtype %d (use F32, F16 or BF16)", where, (int)dtype);
@@ -27,7 +27,7 @@ cubias_status_t cubias_check_bias_count(cubias_handle_t h, int64_t n, const char
   return CUBIAS_STATUS_SUCCESS;
 }
 
-static cubias_status_t check_fits(cubias_handle_t h, cubias_dtype_t dtype, double v, int64_t i,
+static cubias_status_t check_fits(cubias_handle_t h, int dtype, double v, int64_t i,
                                   const char *where) {
   if (!cubias_dtype_fits((int)dtype, v))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
@@ -36,7 +36,7 @@ static cubias_status_t check_fits(cubias_handle_t h, cubias_dtype_t dtype, doubl
   return CUBIAS_STATUS_SUCCESS;
 }
 
-cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, cubias_dtype_t dtype,
+cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, int dtype,
                                       int64_t n, double value, const char *where) {
   cubias_status_t st = check_fits(h, dtype, value, 0, where);
   if (st) return st;
@@ -46,7 +46,7 @@ cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, cubias_
 }
 
 cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals, int64_t n,
-                                            void *d_bias, cubias_dtype_t dtype, const char *where) {
+                                            void *d_bias, int dtype, const char *where) {
   for (int64_t i = 0; i < n; ++i) {
     cubias_status_t st = check_fits(h, dtype, h_vals[i], i, where);
     if (st) return st;

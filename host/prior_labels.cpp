@@ -21,7 +21,7 @@ static cubias_status_t check_alpha(cubias_handle_t h, double alpha, const char *
   return CUBIAS_STATUS_SUCCESS;
 }
 
-static cubias_status_t check_anchor(cubias_handle_t h, cubias_prior_anchor_t anchor, int64_t pin,
+static cubias_status_t check_anchor(cubias_handle_t h, int anchor, int64_t pin,
                                     int64_t K, const char *where) {
   if ((int)anchor < CUBIAS_PRIOR_MEAN_ZERO || (int)anchor > CUBIAS_PRIOR_LOG_PROB)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown anchor %d", where, (int)anchor);
@@ -35,7 +35,7 @@ static cubias_status_t check_anchor(cubias_handle_t h, cubias_prior_anchor_t anc
 // Softmax biases from unnormalised log priors lp[k] (ln of counts or probs)
 // and their log total: the anchor picks the constant subtracted.
 static void anchor_log_priors(std::vector<double> &lp, double log_total,
-                              cubias_prior_anchor_t anchor, int64_t pin) {
+                              int anchor, int64_t pin) {
   double shift;
   if (anchor == CUBIAS_PRIOR_PIN_CLASS) {
     shift = lp[(size_t)pin];
@@ -70,10 +70,13 @@ static cubias_status_t alloc_vec(cubias_handle_t h, std::vector<double> &v, int6
 }
 
 extern "C" cubias_status_t cubias_prior_softmax_from_labels(
-    cubias_handle_t h, const void *d_labels, cubias_index_type_t index_type, int64_t n,
-    int64_t K, double alpha, cubias_prior_anchor_t anchor, int64_t pin, void *d_bias,
-    cubias_dtype_t dtype, int64_t *h_bad) {
-  const char *where = "cubias_prior_softmax_from_labels";
+    cubias_handle_t h, const void *d_labels, cubias_index_type_t index_type_arg, int64_t n,
+    int64_t K, double alpha, cubias_prior_anchor_t anchor_arg, int64_t pin, void *d_bias,
+    cubias_dtype_t dtype_arg, int64_t *h_bad) {
+  CUBIAS_ENTRY("cubias_prior_softmax_from_labels");
+  const int index_type = cubias_enum_int(index_type_arg);  // the int the caller stored
+  const int anchor = cubias_enum_int(anchor_arg);  // the int the caller stored
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (h_bad) *h_bad = 0;
@@ -88,8 +91,8 @@ extern "C" cubias_status_t cubias_prior_softmax_from_labels(
   if ((st = check_alpha(h, alpha, where))) return st;
   if ((st = check_anchor(h, anchor, pin, K, where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_labels, "labels", where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_labels, index_type == CUBIAS_INDEX_INT64 ? 8 : 4, "labels", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
 
   void *ws = nullptr;
   if ((st = cubias_workspace(h, (size_t)(K + 1) * sizeof(uint64_t), &ws))) return st;
@@ -116,9 +119,10 @@ extern "C" cubias_status_t cubias_prior_softmax_from_labels(
 extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
                                                              const uint8_t *d_targets, int64_t n,
                                                              int64_t K, double alpha,
-                                                             void *d_bias, cubias_dtype_t dtype,
+                                                             void *d_bias, cubias_dtype_t dtype_arg,
                                                              int64_t *h_bad) {
-  const char *where = "cubias_prior_sigmoid_from_targets";
+  CUBIAS_ENTRY("cubias_prior_sigmoid_from_targets");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (h_bad) *h_bad = 0;
@@ -130,8 +134,8 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
                        where, (long long)n, (long long)K);
   if ((st = check_alpha(h, alpha, where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_targets, "targets", where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_targets, 1, "targets", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
 
   void *ws = nullptr;
   if ((st = cubias_workspace(h, (size_t)(K + 1) * sizeof(uint64_t), &ws))) return st;
@@ -154,17 +158,19 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
 
 extern "C" cubias_status_t cubias_prior_softmax_from_probs(cubias_handle_t h,
                                                            const double *h_priors, int64_t K,
-                                                           cubias_prior_anchor_t anchor,
+                                                           cubias_prior_anchor_t anchor_arg,
                                                            int64_t pin, void *d_bias,
-                                                           cubias_dtype_t dtype) {
-  const char *where = "cubias_prior_softmax_from_probs";
+                                                           cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_prior_softmax_from_probs");
+  const int anchor = cubias_enum_int(anchor_arg);  // the int the caller stored
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!h_priors) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: priors is NULL", where);
   if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
   if ((st = check_anchor(h, anchor, pin, K, where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   double sum = 0.0;
   for (int64_t k = 0; k < K; ++k) {
     double p = h_priors[k];
@@ -185,14 +191,15 @@ extern "C" cubias_status_t cubias_prior_softmax_from_probs(cubias_handle_t h,
 
 extern "C" cubias_status_t cubias_prior_sigmoid_from_probs(cubias_handle_t h,
                                                            const double *h_priors, int64_t K,
-                                                           void *d_bias, cubias_dtype_t dtype) {
-  const char *where = "cubias_prior_sigmoid_from_probs";
+                                                           void *d_bias, cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_prior_sigmoid_from_probs");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!h_priors) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: priors is NULL", where);
   if ((st = cubias_check_bias_count(h, K, "num_classes", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   std::vector<double> b;
   if ((st = alloc_vec(h, b, K, where))) return st;
   for (int64_t k = 0; k < K; ++k) {
@@ -206,8 +213,9 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_probs(cubias_handle_t h,
 }
 
 extern "C" cubias_status_t cubias_prior_single(cubias_handle_t h, double pi, int64_t n,
-                                               void *d_bias, cubias_dtype_t dtype) {
-  const char *where = "cubias_prior_single";
+                                               void *d_bias, cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_prior_single");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!(pi > 0.0 && pi < 1.0))
@@ -215,18 +223,19 @@ extern "C" cubias_status_t cubias_prior_single(cubias_handle_t h, double pi, int
                        pi);
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   return cubias_write_bias_const(h, d_bias, dtype, n, cubias_logit(pi), where);
 }
 
 extern "C" cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t h,
                                                               cubias_stats_t s, void *d_bias,
-                                                              cubias_dtype_t dtype) {
-  const char *where = "cubias_prior_regression_from_stats";
+                                                              cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_prior_regression_from_stats");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   const int64_t C = s->channels;
   void *ws = nullptr;
   if ((st = cubias_workspace(h, (size_t)C * sizeof(double), &ws))) return st;

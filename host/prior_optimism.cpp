@@ -6,8 +6,9 @@
 #include "../kernels/logit.h"
 
 extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int64_t n,
-                                              void *d_bias, cubias_dtype_t dtype) {
-  const char *where = "cubias_gate_target";
+                                              void *d_bias, cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_gate_target");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!(g0 > 0.0 && g0 < 1.0))
@@ -17,14 +18,15 @@ extern "C" cubias_status_t cubias_gate_target(cubias_handle_t h, double g0, int6
                        where, g0);
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   return cubias_write_bias_const(h, d_bias, dtype, n, cubias_logit(g0), where);
 }
 
 extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_max, double gamma,
                                                    double horizon, int64_t n, void *d_bias,
-                                                   cubias_dtype_t dtype, double *h_value) {
-  const char *where = "cubias_optimistic_value";
+                                                   cubias_dtype_t dtype_arg, double *h_value) {
+  CUBIAS_ENTRY("cubias_optimistic_value");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!(r_max == r_max && r_max - r_max == 0.0))
@@ -38,7 +40,7 @@ extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_m
                        "%s: horizon is NaN (pass CUBIAS_HORIZON_INFINITE for H = infinity)", where);
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_bias, "bias", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
   double b;
   if (horizon < 0.0 || isinf(horizon))
     b = r_max / (1.0 - gamma);
@@ -52,12 +54,13 @@ extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_m
 }
 
 extern "C" cubias_status_t cubias_relpos_bias_zero(cubias_handle_t h, void *d_table, int64_t n,
-                                                   cubias_dtype_t dtype) {
-  const char *where = "cubias_relpos_bias_zero";
+                                                   cubias_dtype_t dtype_arg) {
+  CUBIAS_ENTRY("cubias_relpos_bias_zero");
+  const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if ((st = cubias_check_bias_count(h, n, "n", where))) return st;
   if ((st = cubias_check_bias_dtype(h, dtype, where))) return st;
-  if ((st = cubias_check_backend_ptr(h, d_table, "table", where))) return st;
+  if ((st = cubias_check_backend_ptr(h, d_table, cubias_dtype_size(dtype), "table", where))) return st;
   return cubias_write_bias_const(h, d_table, dtype, n, 0.0, where);
 }

@@ -18,13 +18,14 @@ size_t cubias_stats_workspace_bytes(cubias_handle_t h, const cubias_plan_t *plan
 }
 
 extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channels,
-                                               cubias_activation_t act, float act_param,
+                                               cubias_activation_t act_arg, float act_param,
                                                cubias_stats_t *out) {
-  const char *where = "cubias_stats_create";
+  CUBIAS_ENTRY("cubias_stats_create");
+  const int act = cubias_enum_int(act_arg);  // the int the caller stored
+  if (out) *out = nullptr;  // the out-handle contract: NULL on every failure
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   if (!out) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: stats is NULL", where);
-  *out = nullptr;
   if (channels < 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: channels is %lld; must be >= 1", where,
                        (long long)channels);
@@ -65,9 +66,10 @@ extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channe
 }
 
 extern "C" cubias_status_t cubias_stats_destroy(cubias_stats_t s) {
+  CUBIAS_ENTRY("cubias_stats_destroy");
   if (!s) return CUBIAS_STATUS_SUCCESS;
   cubias_handle_t h = s->owner;
-  cubias_status_t st = CUBIAS_STATUS_SUCCESS;
+  cubias_status_t st = cubias_enter_device(h);
   if (is_cuda(h)) {
     st = cubias_cuda_sync(h);  // enqueued work may still use the state
     cubias_cuda_free(h, s->state);
@@ -80,6 +82,7 @@ extern "C" cubias_status_t cubias_stats_destroy(cubias_stats_t s) {
 }
 
 extern "C" cubias_status_t cubias_stats_channels(cubias_stats_t s, int64_t *channels) {
+  CUBIAS_ENTRY("cubias_stats_channels");
   if (!s || !channels)
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
                        "cubias_stats_channels: stats or channels is NULL");
@@ -88,7 +91,8 @@ extern "C" cubias_status_t cubias_stats_channels(cubias_stats_t s, int64_t *chan
 }
 
 extern "C" cubias_status_t cubias_stats_reset(cubias_handle_t h, cubias_stats_t s) {
-  cubias_status_t st = cubias_check_stats(h, s, "cubias_stats_reset");
+  CUBIAS_ENTRY("cubias_stats_reset");
+  cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   return is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
 }
@@ -103,7 +107,7 @@ static cubias_status_t plan_for(cubias_handle_t h, const cubias_tensor_t *x, cub
 
 extern "C" cubias_status_t cubias_stats_accumulate(cubias_handle_t h, cubias_stats_t s,
                                                    const cubias_tensor_t *x) {
-  const char *where = "cubias_stats_accumulate";
+  CUBIAS_ENTRY("cubias_stats_accumulate");
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   st = cubias_check_tensor(h, x, where);
@@ -121,7 +125,7 @@ extern "C" cubias_status_t cubias_stats_accumulate(cubias_handle_t h, cubias_sta
 }
 
 extern "C" cubias_status_t cubias_reserve_workspace(cubias_handle_t h, const cubias_tensor_t *x) {
-  const char *where = "cubias_reserve_workspace";
+  CUBIAS_ENTRY("cubias_reserve_workspace");
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
   st = cubias_check_tensor(h, x, where);
@@ -145,7 +149,7 @@ static cubias_status_t check_compatible(cubias_handle_t h, cubias_stats_t a, cub
 
 extern "C" cubias_status_t cubias_stats_merge(cubias_handle_t h, cubias_stats_t dst,
                                               cubias_stats_t src) {
-  const char *where = "cubias_stats_merge";
+  CUBIAS_ENTRY("cubias_stats_merge");
   cubias_status_t st = cubias_check_stats(h, dst, where);
   if (st) return st;
   st = cubias_check_stats(h, src, where);
@@ -161,6 +165,7 @@ extern "C" cubias_status_t cubias_stats_merge(cubias_handle_t h, cubias_stats_t 
 }
 
 extern "C" cubias_status_t cubias_stats_export_size(cubias_stats_t s, size_t *bytes) {
+  CUBIAS_ENTRY("cubias_stats_export_size");
   if (!s || !bytes)
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
                        "cubias_stats_export_size: stats or bytes is NULL");
@@ -181,10 +186,10 @@ static cubias_export_header_t header_of(cubias_stats_t s) {
 }
 
 extern "C" cubias_status_t cubias_stats_export(cubias_handle_t h, cubias_stats_t s, void *d_buffer) {
-  const char *where = "cubias_stats_export";
+  CUBIAS_ENTRY("cubias_stats_export");
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
-  st = cubias_check_backend_ptr(h, d_buffer, "buffer", where);
+  st = cubias_check_backend_ptr(h, d_buffer, 8, "buffer", where);
   if (st) return st;
   cubias_export_header_t hdr = header_of(s);
   char *out = (char *)d_buffer;
@@ -205,7 +210,7 @@ static cubias_status_t import_exports(cubias_handle_t h, cubias_stats_t s, const
                                       int64_t count, int replace, const char *where) {
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
-  st = cubias_check_backend_ptr(h, d_buffers, "buffer", where);
+  st = cubias_check_backend_ptr(h, d_buffers, 8, "buffer", where);
   if (st) return st;
   if (count < 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: count is %lld; must be >= 1", where,
@@ -256,22 +261,25 @@ static cubias_status_t import_exports(cubias_handle_t h, cubias_stats_t s, const
 
 extern "C" cubias_status_t cubias_stats_import_merge(cubias_handle_t h, cubias_stats_t s,
                                                      const void *d_buffer) {
-  return import_exports(h, s, d_buffer, 1, 0, "cubias_stats_import_merge");
+  CUBIAS_ENTRY("cubias_stats_import_merge");
+  return import_exports(h, s, d_buffer, 1, 0, where);
 }
 
 extern "C" cubias_status_t cubias_stats_merge_exports(cubias_handle_t h, cubias_stats_t s,
                                                       const void *d_buffers, int64_t count) {
-  return import_exports(h, s, d_buffers, count, 1, "cubias_stats_merge_exports");
+  CUBIAS_ENTRY("cubias_stats_merge_exports");
+  return import_exports(h, s, d_buffers, count, 1, where);
 }
 
 extern "C" cubias_status_t cubias_stats_write_field(cubias_handle_t h, cubias_stats_t s,
-                                                    cubias_stat_field_t field, double *d_out) {
-  const char *where = "cubias_stats_write_field";
+                                                    cubias_stat_field_t field_arg, double *d_out) {
+  CUBIAS_ENTRY("cubias_stats_write_field");
+  const int field = cubias_enum_int(field_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   if ((int)field < CUBIAS_FIELD_COUNT || (int)field > CUBIAS_FIELD_DPHI_SQ_MEAN)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown field %d", where, (int)field);
-  st = cubias_check_backend_ptr(h, d_out, "out", where);
+  st = cubias_check_backend_ptr(h, d_out, sizeof(double), "out", where);
   if (st) return st;
   return is_cuda(h) ? cubias_cuda_stats_write_field(h, s, (int)field, d_out)
                     : cubias_cpu_stats_write_field(h, s, (int)field, d_out);
@@ -279,7 +287,7 @@ extern "C" cubias_status_t cubias_stats_write_field(cubias_handle_t h, cubias_st
 
 extern "C" cubias_status_t cubias_stats_read(cubias_handle_t h, cubias_stats_t s,
                                              cubias_channel_stats_t *h_out) {
-  const char *where = "cubias_stats_read";
+  CUBIAS_ENTRY("cubias_stats_read");
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   if (!h_out) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: out is NULL", where);

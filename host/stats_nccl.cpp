@@ -8,13 +8,13 @@
 
 extern "C" cubias_status_t cubias_stats_allgather_nccl(cubias_handle_t h, cubias_stats_t s,
                                                        void *nccl_comm, void *d_scratch) {
-  const char *where = "cubias_stats_allgather_nccl";
+  CUBIAS_ENTRY("cubias_stats_allgather_nccl");
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   if (!nccl_comm) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: nccl_comm is NULL", where);
   if (h->backend != CUBIAS_BACKEND_CUDA)
     return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED, "%s: needs the CUDA backend", where);
-  st = cubias_check_backend_ptr(h, d_scratch, "d_scratch", where);
+  st = cubias_check_backend_ptr(h, d_scratch, 8, "d_scratch", where);
   if (st) return st;
 #ifdef CUBIAS_HAVE_NCCL
   ncclComm_t comm = (ncclComm_t)nccl_comm;

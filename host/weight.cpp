@@ -1,5 +1,6 @@
 // Weight views: construction and the checks every entry point that takes one shares.
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -23,7 +24,7 @@ cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w,
   if (layout != CUBIAS_WEIGHT_ROW_MAJOR && layout != CUBIAS_WEIGHT_COL_MAJOR)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown layout %d", where, who,
                        layout);
-  const int row = w->layout == CUBIAS_WEIGHT_ROW_MAJOR;
+  const int row = layout == CUBIAS_WEIGHT_ROW_MAJOR;
   const int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
   if (w->ld != 0 && w->ld < len)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
@@ -32,27 +33,28 @@ cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w,
   int64_t n, ext, bytes;
   if (!cubias_mul_ok(w->out, w->in, &n) || !cubias_mul_ok(lines - 1, cubias_weight_ld(w), &ext) ||
       __builtin_add_overflow(ext, len, &ext) ||
-      !cubias_mul_ok(ext, (int64_t)cubias_dtype_size(w->dtype), &bytes))
+      !cubias_mul_ok(ext, (int64_t)cubias_dtype_size(dtype), &bytes))
     return cubias_fail(h, CUBIAS_STATUS_OVERFLOW, "%s: %s: the extent does not fit in int64",
                        where, who);
   if (!check_data) return CUBIAS_STATUS_SUCCESS;
   char what[64];
   snprintf(what, sizeof what, "%s data", who);
-  return cubias_check_backend_ptr(h, w->data, what, where);
+  return cubias_check_backend_ptr(h, w->data, cubias_dtype_size(cubias_enum_int(w->dtype)), what, where);
 }
 
 extern "C" cubias_status_t cubias_weight_make(cubias_weight_t *w, const void *d_data,
-                                              cubias_dtype_t dtype, int64_t out, int64_t in,
-                                              cubias_weight_layout_t layout, int64_t ld) {
-  const char *where = "cubias_weight_make";
+                                              cubias_dtype_t dtype_arg, int64_t out, int64_t in,
+                                              cubias_weight_layout_t layout_arg, int64_t ld) {
+  CUBIAS_ENTRY("cubias_weight_make");
   if (!w) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: view is NULL", where);
   if (!d_data) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: data is NULL", where);
   cubias_weight_t v;
   v.data = const_cast<void *>(d_data);  // only cubias_normalize_from_preact writes through it
-  v.dtype = dtype;
+  // The enums are copied as the caller's bits, never loaded: checked below as ints.
+  memcpy(&v.dtype, &dtype_arg, sizeof v.dtype);
   v.out = out;
   v.in = in;
-  v.layout = layout;
+  memcpy(&v.layout, &layout_arg, sizeof v.layout);
   v.ld = ld;
   cubias_status_t st = cubias_check_weight(nullptr, &v, "weight", where, 0);
   if (st) return st;

@@ -5,11 +5,32 @@
  *
  * Conventions
  *  - Every entry point returns cubias_status_t. On failure nothing has been
- *    launched and the caller's buffers are untouched; cubias_get_last_error()
- *    says what was wrong and where. The library never exits, aborts or prints.
+ *    launched and the caller's buffers are untouched, with two stated
+ *    exceptions: a call that creates an object (cubias_create,
+ *    cubias_stats_create) sets its out-handle to NULL on every failure where
+ *    the out pointer itself is not NULL, so a failed create never leaves a
+ *    stale handle to destroy; and the label priors report their out-of-range
+ *    count in *h_out_of_range. cubias_get_last_error() says what was wrong;
+ *    every message begins with the name of the public call that failed
+ *    ("cubias_stats_create: ..."). The library never exits, aborts or prints.
+ *  - Enum arguments and enum fields of the structs are read as the int the
+ *    caller stored: any value outside the enum (-1, 9, INT_MAX) is refused
+ *    with CUBIAS_STATUS_INVALID_VALUE (cubias_status_string and
+ *    cubias_gain_verdict_string, which return a string, name it unknown).
  *  - A handle is bound to a backend. Pointers named d_* are *backend* pointers:
  *    device memory (or managed / mapped host memory) for the CUDA backend, plain
  *    host memory for the CPU backend. Pointers named h_* are always host memory.
+ *    A CPU handle never initialises CUDA: it tells device pointers from host ones
+ *    (CUBIAS_STATUS_WRONG_MEMORY) only where the calling thread already has a CUDA
+ *    context, and cannot tell elsewhere.
+ *  - Every pointer the library reads or writes must be aligned to its elements:
+ *    tensor data, weights, bias buffers, masks and tables to their dtype's size;
+ *    labels to their index type's; export and import buffers, double outputs and
+ *    int64 counters to 8 bytes. A misaligned one is refused with
+ *    CUBIAS_STATUS_INVALID_VALUE before anything runs, on both backends (on a GPU
+ *    a misaligned access would end the CUDA context).
+ *  - A CUDA handle's calls run on the device that was current when it was created,
+ *    and leave the caller's current device as they found it.
  *  - Work is ordered on the handle's stream (cubias_set_stream) and calls return
  *    once it is enqueued. Calls that synchronise say so. The CPU backend runs
  *    synchronously.
@@ -83,7 +104,8 @@ typedef struct cubias_handle_s *cubias_handle_t;
 /* Create a handle. AUTO resolves to CUDA or CPU at creation (query it with
  * cubias_get_backend). CUDA without a usable device returns
  * CUBIAS_STATUS_NO_DEVICE with the CUDA error text in cubias_get_last_error(NULL).
- * The CUDA backend uses the device current at creation time. */
+ * The CUDA backend uses the device current at creation time. On failure
+ * *handle is NULL (when handle itself is not NULL). */
 CUBIAS_API cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend_t backend);
 
 /* Destroy a handle and its cached workspace. Synchronises the handle's stream.
@@ -108,8 +130,15 @@ CUBIAS_API cubias_status_t cubias_synchronize(cubias_handle_t handle);
  * error text where one was involved. With a handle: the last failure of a call
  * on that handle. With NULL: the last failure on the calling thread (this is
  * where cubias_create and calls given a NULL handle report). "" when none. The
- * string stays valid until the next failing call on the same handle/thread. */
+ * string stays valid until the next failing call on the same handle/thread.
+ * A failure is recorded for the calling thread and, when the call has a
+ * handle, for that handle too; a successful call leaves both as they were. */
 CUBIAS_API const char *cubias_get_last_error(cubias_handle_t handle);
+
+/* Forget the last failure: the calling thread's and, with a handle, the
+ * handle's (cubias_get_last_error then returns ""). E.g. before a call whose
+ * own message you want to read. Always CUBIAS_STATUS_SUCCESS. */
+CUBIAS_API cubias_status_t cubias_clear_last_error(cubias_handle_t handle);
 
 /* ------------------------------------------------------------------------ */
 /* Tensor views                                                              */
@@ -225,9 +254,10 @@ typedef struct cubias_channel_stats {
   double dphi_sq_mean;    /* E[phi'(z)^2]                                    */
 } cubias_channel_stats_t;
 
-/* Create an empty accumulator for `channels` channels on the handle's backend.
- * act_param is the leaky-ReLU slope and is ignored (pass 0) otherwise. The
- * state lives in backend memory (device memory for CUDA). */
+/* Create an empty accumulator for `channels` channels (1 to 2^40) on the
+ * handle's backend. act_param is the leaky-ReLU slope and is ignored (pass 0)
+ * otherwise. The state lives in backend memory (device memory for CUDA). On
+ * failure *stats is NULL (when stats itself is not NULL). */
 CUBIAS_API cubias_status_t cubias_stats_create(cubias_handle_t handle, int64_t channels,
                                     cubias_activation_t act, float act_param,
                                     cubias_stats_t *stats);
@@ -463,6 +493,10 @@ CUBIAS_API cubias_status_t cubias_revive_constant(cubias_handle_t handle, cubias
 /* Data-driven rule, in place: per channel the smallest shift that makes the
  * measured active fraction >= p_min on the data handed in:
  *     q_j = the k-th largest finite z_j, k = ceil(p_min * n_j) (n_j finite entries)
+ * with p_min read as the decimal a user writes: p_min * n_j within a relative
+ * 1e-12 of a whole number r counts as r (0.05 * 100 gives k = 5, although the
+ * binary 0.05 is a little above 0.05); otherwise the exact ceiling of the
+ * double product. Both backends use the same rule (kernels/derive_math.h).
  *     delta_j = 0 if q_j > 0, else margin - q_j;   b_j <- b_j + delta_j
  * (the infimum of the shifts is -q_j; margin > 0 makes z > 0 strict and should
  * exceed the rounding of the bias dtype at |b|). The stored bias is rounded
@@ -884,7 +918,9 @@ CUBIAS_API cubias_status_t cubias_gain_report(cubias_handle_t handle, int n_laye
                                               cubias_gain_summary_t *h_summary);
 
 /* Write the report as an aligned table (one row per layer, then the summary)
- * to f. Nothing else prints. h_summary may be NULL (no summary lines). */
+ * to f. Nothing else prints. h_summary may be NULL (no summary lines). A
+ * verdict field that is not a cubias_gain_verdict_t value is refused
+ * (INVALID_VALUE, nothing written), here and in the JSON writers. */
 CUBIAS_API cubias_status_t cubias_gain_print(FILE *f, int n_layers,
                                              const cubias_gain_layer_report_t *h_report,
                                              const cubias_gain_summary_t *h_summary);

@@ -43,7 +43,7 @@ cubias_status_t cubias_fail(cubias_handle_t h, cubias_status_t st, const char *f
     __attribute__((format(printf, 3, 4)));
 
 /* Bytes of one element of dtype, 0 when the dtype is unknown. */
-size_t cubias_dtype_size(cubias_dtype_t dt);
+size_t cubias_dtype_size(int dt);
 /* a*b into *out, false on int64 overflow or negative operands. */
 int cubias_mul_ok(int64_t a, int64_t b, int64_t *out);
 
@@ -92,6 +92,10 @@ cubias_status_t cubias_cuda_sync(cubias_handle_t h);
  * tell. Without may_init it asks only where the calling thread already has a CUDA
  * context (so that a CPU handle never initialises CUDA), and answers -1 elsewhere. */
 int cubias_cuda_pointer_kind(const void *p, int may_init);
+/* Make h->device current; *previous = the device current before, or -1 when it
+ * already was h->device. cubias_cuda_restore_device makes a device current again. */
+cubias_status_t cubias_cuda_use_device(cubias_handle_t h, int *previous);
+void cubias_cuda_restore_device(int device);
 /* 1 while the handle's stream is being captured into a CUDA graph. */
 int cubias_cuda_capturing(cubias_handle_t h);
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *dst, const void *src, size_t bytes,

@@ -144,14 +144,28 @@ CUBIAS_HD int cubias_derive_radix_digit(uint32_t key, int pass) {
   return (int)((key >> (32 - CUBIAS_RADIX_BITS * (pass + 1))) & (CUBIAS_RADIX_BINS - 1));
 }
 
-/* k = ceil(p * n), exact for the double p (the rounding error of the
- * product is recovered with an fma); clamped to [1, n]. */
+/* Relative tolerance within which p * n counts as the whole number nearest it. */
+#define CUBIAS_DERIVE_RANK_RTOL 1e-12
+
+/* k = ceil(p * n) as a user reads p: a decimal p_min (0.05, 0.1, 0.01) is not
+ * exact in binary (0.05 is stored as 0.05000000000000000277), so its exact
+ * product with n = 100 is 5.000000000000000277 and a plain ceiling gives 6.
+ * Rule: the exact product p * n (rounded product plus its fma remainder) is
+ * taken as the whole number r nearest it when |p * n - r| <= 1e-12 * p * n;
+ * otherwise k is the exact ceiling of p * n. Clamped to [1, n]. One function
+ * for both backends (host and device). */
 CUBIAS_HD int64_t cubias_derive_rank(double p, int64_t n) {
   double dn = (double)n;
   double prod = p * dn;
-  double err = fma(p, dn, -prod);
-  double k = ceil(prod);
-  if (k == prod && err > 0.0) k += 1.0;
+  double err = fma(p, dn, -prod);  // p * n == prod + err exactly
+  double whole = floor(prod + 0.5);
+  double k;
+  if (fabs((prod - whole) + err) <= CUBIAS_DERIVE_RANK_RTOL * prod) {
+    k = whole;
+  } else {
+    k = ceil(prod);
+    if (k == prod && err > 0.0) k += 1.0;
+  }
   int64_t r = (int64_t)k;
   if (r < 1) r = 1;
   if (r > n) r = n;

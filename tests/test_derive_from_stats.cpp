@@ -434,16 +434,23 @@ TEST(DeriveFromStatsGaussian, ClosedFormValues) {
   EXPECT_EQ(d, 1.0);
   // bad input
   m = 42;
-  EXPECT_EQ(cubias_gaussian_act_moments(CUBIAS_ACT_TANH, 0, 0, 1, &m, &v, &d),
-            CUBIAS_STATUS_NOT_SUPPORTED);
-  EXPECT_EQ(cubias_gaussian_act_moments(CUBIAS_ACT_RELU, 0, 0, -1, &m, &v, &d),
-            CUBIAS_STATUS_INVALID_VALUE);
-  EXPECT_EQ(cubias_gaussian_act_moments(CUBIAS_ACT_RELU, 0, NAN, 1, &m, &v, &d),
-            CUBIAS_STATUS_INVALID_VALUE);
-  EXPECT_EQ(cubias_gaussian_act_moments(CUBIAS_ACT_LEAKY_RELU, INFINITY, 0, 1, &m, &v, &d),
-            CUBIAS_STATUS_INVALID_VALUE);
+  // Each refusal checked fresh: its own message, naming the call.
+  auto refused = [](cubias_status_t got, cubias_status_t want) {
+    EXPECT_EQ(got, want);
+    const char *msg = cubias_get_last_error(nullptr);
+    EXPECT_EQ(strncmp(msg, "cubias_gaussian_act_moments: ", 29), 0) << msg;
+    cubias_clear_last_error(nullptr);
+  };
+  cubias_clear_last_error(nullptr);
+  refused(cubias_gaussian_act_moments(CUBIAS_ACT_TANH, 0, 0, 1, &m, &v, &d),
+          CUBIAS_STATUS_NOT_SUPPORTED);
+  refused(cubias_gaussian_act_moments(CUBIAS_ACT_RELU, 0, 0, -1, &m, &v, &d),
+          CUBIAS_STATUS_INVALID_VALUE);
+  refused(cubias_gaussian_act_moments(CUBIAS_ACT_RELU, 0, NAN, 1, &m, &v, &d),
+          CUBIAS_STATUS_INVALID_VALUE);
+  refused(cubias_gaussian_act_moments(CUBIAS_ACT_LEAKY_RELU, INFINITY, 0, 1, &m, &v, &d),
+          CUBIAS_STATUS_INVALID_VALUE);
   EXPECT_EQ(m, 42);
-  EXPECT_STRNE(cubias_get_last_error(nullptr), "");
 }
 
 TEST_P(DeriveFromStats, PostactShiftMeasuredAndGaussian) {
@@ -747,9 +754,23 @@ TEST_P(DeriveFromStats, BadInputWritesNothing) {
     return w;
   };
   int checked = 0;
+  // The call each case makes, by the first word of its name.
+  const std::pair<const char *, const char *> calls[] = {
+      {"center_in", "cubias_center_from_input"}, {"center_pre", "cubias_center_from_preact"},
+      {"norm", "cubias_normalize_from_preact"},  {"postact", "cubias_postact_shift"},
+      {"sym", "cubias_symmetric_shift"},         {"const", "cubias_revive_constant"},
+      {"quant", "cubias_revive_quantile"}};
+  cubias_clear_last_error(env.h);  // each case is checked on a fresh message (cleared below)
   auto expect = [&](cubias_status_t got, cubias_status_t want, const char *what) {
     ++checked;
     EXPECT_EQ(got, want) << what << ": " << cubias_get_last_error(env.h);
+    const std::string w = what, msg = cubias_get_last_error(nullptr);
+    const char *call = nullptr;
+    for (const auto &c : calls)
+      if (w.substr(0, w.find(' ')) == c.first) call = c.second;
+    if (!call) ADD_FAILURE() << what << ": which call?";
+    else EXPECT_EQ(msg.rfind(std::string(call) + ": ", 0), 0u) << what << ": " << msg;
+    cubias_clear_last_error(env.h);
     EXPECT_EQ(env.bytes(b, poison.size()), poison) << what << " wrote the bias";
     EXPECT_EQ(env.bytes(cnt, 16), cpoison) << what << " wrote the counts";
     EXPECT_EQ(env.bytes(rep, rpoison.size()), rpoison) << what << " wrote the report";
@@ -836,7 +857,6 @@ TEST_P(DeriveFromStats, BadInputWritesNothing) {
   expect(cubias_revive_quantile(env.h, s, &v, 1, 0.5, 0.01, b, (cubias_dtype_t)4, cnt), INV,
          "quant dtype");
   EXPECT_GE(checked, 50);
-  EXPECT_STRNE(cubias_get_last_error(env.h), "");
   cubias_stats_destroy(s);
   cubias_stats_destroy(s_tanh);
   cubias_stats_destroy(s_other);

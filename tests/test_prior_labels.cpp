@@ -3,6 +3,7 @@
 #include <random>
 
 #include "test_prior_support.h"
+#include "util.h"
 
 class PriorLabels : public BackendDtypeTest {};
 
@@ -253,12 +254,25 @@ TEST_P(PriorLabels, BadInputRefusedNothingWritten) {
       {"regression null bias", [&] { return cubias_prior_regression_from_stats(h, s, nullptr, dt); }},
       {"regression dtype", [&] { return cubias_prior_regression_from_stats(h, s, out.p, bad); }},
   };
+  auto call_of = [](const std::string &what) {  // the call a case makes, by its name's prefix
+    const std::pair<const char *, const char *> calls[] = {
+        {"labels", "cubias_prior_softmax_from_labels"},
+        {"targets", "cubias_prior_sigmoid_from_targets"},
+        {"probs", "cubias_prior_softmax_from_probs"},
+        {"sig probs", "cubias_prior_sigmoid_from_probs"},
+        {"single", "cubias_prior_single"},
+        {"regression", "cubias_prior_regression_from_stats"}};
+    for (const auto &c : calls)
+      if (what.rfind(std::string(c.first) + " ", 0) == 0) return c.second;
+    return "?";
+  };
   for (auto &c : cases) {
     out.poison();
+    tu::clear_errors(h);  // each case's message is its own
     cubias_status_t st = c.call();
     EXPECT_NE(st, CUBIAS_STATUS_SUCCESS) << c.what;
     EXPECT_TRUE(out.all_poison()) << c.what;
-    EXPECT_STRNE(cubias_get_last_error(nullptr), "") << c.what;
+    tu::expect_error_from(nullptr, call_of(c.what), c.what);
   }
   cubias_stats_destroy(s_other);
   cubias_destroy(other);

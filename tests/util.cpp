@@ -344,11 +344,21 @@ void expect_empty_channel(const cubias_channel_stats_t &s, int64_t nonfinite,
   for (double v : all) EXPECT_TRUE(isnan(v)) << what << ": field is " << v << ", want NaN";
 }
 
+void clear_errors(cubias_handle_t h) { cubias_clear_last_error(h); }
+
+void expect_error_from(cubias_handle_t h, const char *call, const std::string &what) {
+  const std::string msg = cubias_get_last_error(h);
+  EXPECT_EQ(msg.rfind(std::string(call) + ": ", 0), 0u)
+      << what << ": the last error '" << msg << "' does not begin with '" << call << ": '";
+}
+
 void expect_error_text(cubias_handle_t h, const char *where) {
   const char *msg = cubias_get_last_error(h);
   ASSERT_NE(msg, nullptr);
   EXPECT_STRNE(msg, "") << "no last-error text";
-  if (where) EXPECT_NE(strstr(msg, where), nullptr) << "last error '" << msg << "' does not name " << where;
+  if (where)
+    EXPECT_EQ(std::string(msg).rfind(std::string(where) + ": ", 0), 0u)
+        << "last error '" << msg << "' does not begin with " << where;
 }
 
 }  // namespace tu

@@ -131,6 +131,11 @@ void expect_empty_channel(const cubias_channel_stats_t &s, int64_t nonfinite,
 
 // Last-error text of a failed call: non-empty, and naming `where` when given.
 void expect_error_text(cubias_handle_t h, const char *where);
+// Forget the thread's (and h's) last error, so that a check after the next
+// call sees only what that call recorded.
+void clear_errors(cubias_handle_t h = nullptr);
+// The last error (of h, or of the thread with NULL) begins with "call: ".
+void expect_error_from(cubias_handle_t h, const char *call, const std::string &what = "");
 
 }  // namespace tu
 

@@ -88,6 +88,25 @@ int cubias_cuda_pointer_kind(const void *p, int may_init) {
   }
 }
 
+cubias_status_t cubias_cuda_use_device(cubias_handle_t h, int *previous) {
+  *previous = -1;
+  int current = -1;
+  cudaError_t e = cudaGetDevice(&current);
+  if (e == cudaSuccess && current == h->device) return CUBIAS_STATUS_SUCCESS;
+  if (e == cudaSuccess) e = cudaSetDevice(h->device);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cannot make the handle's device %d current: %s",
+                       h->device, cudaGetErrorString(e));
+  }
+  *previous = current;
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+void cubias_cuda_restore_device(int device) {
+  if (cudaSetDevice(device) != cudaSuccess) cudaGetLastError();
+}
+
 int cubias_cuda_capturing(cubias_handle_t h) {
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   if (cudaStreamIsCapturing(stream_of(h), &status) != cudaSuccess) {

@@ -16,6 +16,11 @@ void cubias_cuda_free(cubias_handle_t, void *) {}
 cubias_status_t cubias_cuda_sync(cubias_handle_t h) { return absent(h); }
 int cubias_cuda_pointer_kind(const void *, int) { return -1; }
 int cubias_cuda_capturing(cubias_handle_t) { return 0; }
+cubias_status_t cubias_cuda_use_device(cubias_handle_t, int *previous) {
+  *previous = -1;
+  return CUBIAS_STATUS_SUCCESS;
+}
+void cubias_cuda_restore_device(int) {}
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *, const void *, size_t, int) {
   return absent(h);
 }

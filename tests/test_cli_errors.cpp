@@ -1,0 +1,93 @@
+// The `cubias` tool on inputs its first tests did not try: absurd shapes, bad
+// option values, scalars, directories, and a library error's text printed once.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli_test_util.h"
+
+namespace {
+
+using clitest::CliRun;
+using clitest::run;
+using clitest::tmp;
+using clitest::write_npy;
+
+size_t count_of(const std::string &text, const std::string &what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+// A header promising 2^62 float32 values: 2^64 bytes, beyond int64. The byte
+// count is stated as it is, never as a wrapped negative number.
+TEST(CliErrors, HugeShapeGivesTheTrueByteCount) {
+  const std::string p = tmp("huge_shape.npy");
+  write_npy(p, "<f4", "(4611686018427387904, 1)", nullptr, 0);
+  CliRun r = run("stats " + p + " --backend cpu");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
+  // 2^62 * 4 = 2^64 = 18446744073709551616, plus the header (a multiple of 64 bytes)
+  EXPECT_NE(r.out.find("(1844674407370955"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('-'), std::string::npos) << r.out;
+}
+
+// A library refusal is printed with the call's name once ("cubias_stats_create:
+// ..."), not once by the library and again by the tool.
+TEST(CliErrors, LibraryErrorNamesItsCallOnce) {
+  std::vector<float> x = {1, -2, 3, -4, 5, -6};
+  const std::string p = tmp("slope.npy");
+  write_npy(p, "<f4", "(3, 2)", x.data(), x.size() * 4);
+  CliRun r = run("stats " + p + " --act leaky_relu --slope nan --backend cpu");
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_EQ(count_of(r.out, "cubias_stats_create"), 1u) << r.out;
+  EXPECT_NE(r.out.find("cubias: cubias_stats_create: "), std::string::npos) << r.out;
+}
+
+// --rows is a count of table rows: a whole number >= 0, nothing else.
+TEST(CliErrors, RowsMustBeAWholeNumber) {
+  std::vector<float> x = {1, -2, 3, -4, 5, -6};
+  const std::string p = tmp("rows.npy");
+  write_npy(p, "<f4", "(3, 2)", x.data(), x.size() * 4);
+  for (const char *bad : {"-1", "nan", "1e300", "2.5", "inf", "x", "99999999999999999999"}) {
+    CliRun r = run("stats " + p + " --backend cpu --rows " + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--rows"), std::string::npos) << bad << ": " << r.out;
+  }
+  CliRun r = run("stats " + p + " --backend cpu --rows 1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("1 more channels"), std::string::npos) << r.out;
+  r = run("stats " + p + " --backend cpu --rows 0");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+// A scalar (shape ()) holds one value: one channel with one entry, not "empty".
+TEST(CliErrors, ScalarIsOneValue) {
+  const float v = -2.5f;
+  const std::string p = tmp("scalar.npy");
+  write_npy(p, "<f4", "()", &v, sizeof v);
+  CliRun r = run("stats " + p + " --backend cpu --json");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("empty"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"count\": 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"min\": -2.5"), std::string::npos) << r.out;
+  // A layout that needs dimensions says so.
+  r = run("stats " + p + " --backend cpu --layout nchw");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("dimensions"), std::string::npos) << r.out;
+}
+
+// A directory given as the input is named as one.
+TEST(CliErrors, DirectoryIsNamedAsOne) {
+  const std::string d = tmp("a_directory.npy");
+  mkdir(d.c_str(), 0700);
+  CliRun r = run("stats " + d + " --backend cpu");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("is a directory"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("magic"), std::string::npos) << r.out;
+}
+
+}  // namespace
