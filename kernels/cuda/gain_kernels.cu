@@ -60,7 +60,8 @@ cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t
                                         double *partials, double *out) {
   const cubias_wplan_t p = cubias_wplan_of(w);
   cudaStream_t st = stream_of(h);
-  cubias_launch<weight_chunks_kernel>((unsigned)p.nchunks, kLanes, 0, st, w->data, (int)w->dtype, p, partials);
+  cubias_launch<weight_chunks_kernel>((unsigned)p.nchunks, kLanes, 0, st, w->data, (int)w->dtype, p,
+                                      partials);
   cubias_status_t r = launched(h, "cubias_weight_gain");
   if (r) return r;
   cubias_launch<weight_fold_kernel>(1, 32, 0, st, partials, p, w->in, out);

@@ -292,15 +292,18 @@ void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int 
   const dim3 grid((unsigned)L.grid_x, (unsigned)L.grid_y);
   if (L.rows_layout) {
     if (aligned && C % V == 0)
-      cubias_launch<rows_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
+      cubias_launch<rows_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, x->outer, C, plan,
+                                                     act, slope, partials);
     else
-      cubias_launch<rows_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, x->outer, C, plan, act, slope, partials);
+      cubias_launch<rows_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, x->outer, C, plan,
+                                                      act, slope, partials);
   } else {
     if (aligned && x->inner % V == 0)
-      cubias_launch<planes_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, C, x->inner, plan, L.seg, act, slope, partials);
+      cubias_launch<planes_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, C, x->inner, plan,
+                                                       L.seg, act, slope, partials);
     else
-      cubias_launch<planes_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, C, x->inner, plan, L.seg, act, slope,
-                                                                  partials);
+      cubias_launch<planes_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, C, x->inner, plan,
+                                                        L.seg, act, slope, partials);
   }
 }
 
@@ -322,32 +325,34 @@ cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s
   if (r) return r;
   const int64_t warps_per_block = kBlock / 32;
   const int64_t blocks = (x->channels + warps_per_block - 1) / warps_per_block;
-  cubias_launch<merge_partials_kernel>((unsigned)blocks, kBlock, 0, st, partials, plan->nchunks, x->channels,
-                                                           s->state);
+  cubias_launch<merge_partials_kernel>((unsigned)blocks, kBlock, 0, st, partials, plan->nchunks,
+                                       x->channels, s->state);
   return launched(h, "cubias_stats_accumulate (merge)");
 }
 
 cubias_status_t cubias_cuda_stats_reset(cubias_handle_t h, cubias_stats_t s) {
-  cubias_launch<reset_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state, s->channels);
+  cubias_launch<reset_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state,
+                              s->channels);
   return launched(h, "cubias_stats_reset");
 }
 
 cubias_status_t cubias_cuda_stats_merge_state(cubias_handle_t h, cubias_stats_t dst,
                                               const void *src_state) {
-  cubias_launch<merge_state_kernel>(grid_for(dst->channels), kBlock, 0, stream_of(h), dst->state, src_state,
-                                                                           dst->channels);
+  cubias_launch<merge_state_kernel>(grid_for(dst->channels), kBlock, 0, stream_of(h), dst->state,
+                                    src_state, dst->channels);
   return launched(h, "cubias_stats_merge");
 }
 
 cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t s, int field,
                                               double *out) {
-  cubias_launch<write_field_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state, s->channels,
-                                                                         s->act, s->slope, field, out);
+  cubias_launch<write_field_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state,
+                                    s->channels, s->act, s->slope, field, out);
   return launched(h, "cubias_stats_write_field");
 }
 
 cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *d_buffer,
                                          const cubias_export_header_t *hdr) {
-  cubias_launch<write_header_kernel>(1, 1, 0, stream_of(h), *hdr, (cubias_export_header_t *)d_buffer);
+  cubias_launch<write_header_kernel>(1, 1, 0, stream_of(h), *hdr,
+                                     (cubias_export_header_t *)d_buffer);
   return launched(h, "cubias_stats_export");
 }
