@@ -21,11 +21,21 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 
+# The emulated CUDA device's runs (tests/emu): how many GPU twins ran and passed.
+emu_summary() {
+  echo "-- GPU twins on the emulated device ($1) --"
+  awk '/^[0-9]+\/[0-9]+ Test: / { name = $3 }
+       name ~ /^emu_gpu/ && /^\[==========\] [0-9]+ tests? from .* ran/ { print "  " name ": " $0 }
+       name ~ /^emu_gpu/ && /^\[  (PASSED|SKIPPED|FAILED)  \] [0-9]+ test/ { print "  " name ": " $0 }' \
+    "$1/Testing/Temporary/LastTest.log"
+}
+
 echo "== main build =="
 # shellcheck disable=SC2086
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${CUBIAS_CMAKE_ARGS:-}
 cmake --build build -j"$JOBS"
 ctest --test-dir build --output-on-failure -j"$JOBS"
+emu_summary build
 
 echo "== GPU check, dry run =="
 bash bench/device_prep.sh
@@ -37,3 +47,4 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCUBIAS_WITH_CUDA=OF
 cmake --build build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS"
+emu_summary build-asan

@@ -4,7 +4,29 @@
 
 #include <cuda_runtime.h>
 
+#include <utility>
+
 #include "../backend.h"
+
+// Every kernel launch goes through here: <<<grid, block, smem, stream>>> under
+// nvcc, the emulated device of the test suite (tests/emu) otherwise.
+//   cubias_launch<kernel>(grid, block, smem, stream, args...);
+template <auto K, class... A>
+static inline void cubias_launch(dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+                                 A &&...args) {
+#ifdef CUBIAS_EMU
+  cubias_emu::launch_kernel(K, __PRETTY_FUNCTION__, grid, block, smem, stream,
+                            std::forward<A>(args)...);
+#else
+  K<<<grid, block, smem, stream>>>(std::forward<A>(args)...);
+#endif
+}
+
+// A defect the emulated suite must catch (tests/emu/README.md): true only in the
+// emulated build with CUBIAS_EMU_PLANT=n; a constant false everywhere else.
+#ifndef CUBIAS_EMU_PLANT
+#define CUBIAS_EMU_PLANT(n) false
+#endif
 
 static inline cudaStream_t stream_of(cubias_handle_t h) { return (cudaStream_t)h->stream; }
 

@@ -337,7 +337,7 @@ cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int
   int64_t R = kGemvBlockDoubles / in;
   if (R < 1) R = 1;
   if (R > out) R = out;
-  cublasHandle_t blas;
+  cublasHandle_t blas = nullptr;
   cubias_status_t st = get_blas(h, &blas);
   if (st) return st;
   void *ws = nullptr;
@@ -346,14 +346,15 @@ cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int
   Carver cv{(char *)ws};
   double *v = cv.take<double>(in), *y = cv.take<double>(out), *A = cv.take<double>(R * in);
   cudaStream_t stm = stream_of(h);
-  vec_kernel<<<grid_for(in), kBlock, 0, stm>>>(s->state, in, s->act, s->slope, kind, v, report);
-  fill_kernel<<<grid_for(out), kBlock, 0, stm>>>(y, out, t);
+  cubias_launch<vec_kernel>(grid_for(in), kBlock, 0, stm, s->state, in, s->act, s->slope, kind, v,
+                            report);
+  cubias_launch<fill_kernel>(grid_for(out), kBlock, 0, stm, y, out, t);
   if ((st = launched(h, where))) return st;
   const double minus_one = -1.0, one = 1.0;
   for (int64_t r0 = 0; r0 < out; r0 += R) {
     const int64_t rb = r0 + R <= out ? R : out - r0;
-    convert_kernel<<<grid_for(rb * in), kBlock, 0, stm>>>(W->data, (int)W->dtype, col, ld, in, r0,
-                                                           rb, A);
+    cubias_launch<convert_kernel>(grid_for(rb * in), kBlock, 0, stm, W->data, (int)W->dtype, col,
+                                  ld, in, r0, rb, A);
     if ((st = launched(h, where))) return st;
     cublasStatus_t bs =
         col ? cublasDgemv(blas, CUBLAS_OP_N, (int)rb, (int)in, &minus_one, A, (int)rb, v, 1, &one,
@@ -364,14 +365,14 @@ cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int
       return cubias_fail(h, CUBIAS_STATUS_CUBLAS_ERROR, "%s: cublasDgemv failed: %s", where,
                          cublasGetStatusString(bs));
   }
-  store_kernel<<<grid_for(out), kBlock, 0, stm>>>(y, out, bias, bdt);
+  cubias_launch<store_kernel>(grid_for(out), kBlock, 0, stm, y, out, bias, bdt);
   return launched(h, where);
 }
 
 cubias_status_t cubias_cuda_derive_center_preact(cubias_handle_t h, cubias_stats_t s, double t,
                                                  void *bias, int bdt) {
-  center_preact_kernel<<<grid_for(s->channels), kBlock, 0, stream_of(h)>>>(
-      s->state, s->channels, s->act, s->slope, t, bias, bdt);
+  cubias_launch<center_preact_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state,
+                                      s->channels, s->act, s->slope, t, bias, bdt);
   return launched(h, "cubias_center_from_preact");
 }
 
@@ -386,11 +387,11 @@ cubias_status_t cubias_cuda_derive_normalize(cubias_handle_t h, cubias_stats_t s
   cudaStream_t stm = stream_of(h);
   if (skipped && (st = cuda_ok(h, cudaMemsetAsync(skipped, 0, 8, stm), where))) return st;
   double *factor = (double *)ws;
-  norm_channel_kernel<<<grid_for(C), kBlock, 0, stm>>>(s->state, C, s->act, s->slope, sc, t, bias,
-                                                       bdt, factor, (unsigned long long *)skipped);
-  norm_weight_kernel<<<grid_for(W->out * W->in), kBlock, 0, stm>>>(
-      W->data, (int)W->dtype, W->layout == CUBIAS_WEIGHT_COL_MAJOR, cubias_derive_ld(W), W->out,
-      W->in, factor);
+  cubias_launch<norm_channel_kernel>(grid_for(C), kBlock, 0, stm, s->state, C, s->act, s->slope, sc,
+                                     t, bias, bdt, factor, (unsigned long long *)skipped);
+  cubias_launch<norm_weight_kernel>(grid_for(W->out * W->in), kBlock, 0, stm, W->data,
+                                    (int)W->dtype, W->layout == CUBIAS_WEIGHT_COL_MAJOR,
+                                    cubias_derive_ld(W), W->out, W->in, factor);
   return launched(h, where);
 }
 
@@ -413,20 +414,23 @@ cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int act, cubias_
   double *ctr = cv.take<double>(C), *hw = cv.take<double>(C), *best = cv.take<double>(C);
   double *acc = cv.take<double>(C * K1), *partials = cv.take<double>(max_partials * K1);
   cudaStream_t stm = stream_of(h);
-  sym_init_kernel<<<grid_for(C), kBlock, 0, stm>>>(s->state, C, s->act, s->slope, ctr, hw, best);
+  cubias_launch<sym_init_kernel>(grid_for(C), kBlock, 0, stm, s->state, C, s->act, s->slope, ctr,
+                                 hw, best);
   for (int pass = 0; pass < CUBIAS_SYM_PASSES; ++pass) {
     if ((st = cuda_ok(h, cudaMemsetAsync(acc, 0, C * K1 * 8, stm), where))) return st;
     for (int64_t k = 0; k < nz; ++k) {
       cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
       if (plan.nchunks * C == 0) continue;
-      sym_partials_kernel<<<(unsigned)(plan.nchunks * C), kBlock, 0, stm>>>(z[k], plan, act, ctr, hw,
-                                                                            partials);
-      sym_reduce_kernel<<<grid_for(C * K1), kBlock, 0, stm>>>(partials, plan.nchunks, C, acc);
+      cubias_launch<sym_partials_kernel>((unsigned)(plan.nchunks * C), kBlock, 0, stm, z[k], plan,
+                                         act, ctr, hw, partials);
+      cubias_launch<sym_reduce_kernel>(grid_for(C * K1), kBlock, 0, stm, partials, plan.nchunks, C,
+                                       acc);
     }
-    sym_select_kernel<<<grid_for(C), kBlock, 0, stm>>>(acc, C, ctr, hw, best);
+    cubias_launch<sym_select_kernel>(grid_for(C), kBlock, 0, stm, acc, C, ctr, hw, best);
     if ((st = launched(h, where))) return st;
   }
-  sym_finish_kernel<<<grid_for(C), kBlock, 0, stm>>>(C, ctr, hw, best, bias, bdt, report);
+  cubias_launch<sym_finish_kernel>(grid_for(C), kBlock, 0, stm, C, ctr, hw, best, bias, bdt,
+                                   report);
   return launched(h, where);
 }
 
@@ -437,8 +441,9 @@ cubias_status_t cubias_cuda_derive_revive_constant(cubias_handle_t h, cubias_sta
   cudaStream_t stm = stream_of(h);
   cubias_status_t st;
   if (dead && (st = cuda_ok(h, cudaMemsetAsync(dead, 0, 16, stm), where))) return st;
-  revive_constant_kernel<<<grid_for(s->channels), kBlock, 0, stm>>>(
-      s->state, s->channels, s->act, s->slope, value, all, bias, bdt, (unsigned long long *)dead);
+  cubias_launch<revive_constant_kernel>(grid_for(s->channels), kBlock, 0, stm, s->state,
+                                        s->channels, s->act, s->slope, value, all, bias, bdt,
+                                        (unsigned long long *)dead);
   return launched(h, where);
 }
 
@@ -464,14 +469,15 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
     for (int64_t k = 0; k < nz; ++k) {
       const cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
       if (plan.nchunks * C > 0)
-        radix_hist_kernel<<<(unsigned)(plan.nchunks * C), kBlock, 0, stm>>>(z[k], plan, pass, prefix, hist);
+        cubias_launch<radix_hist_kernel>((unsigned)(plan.nchunks * C), kBlock, 0, stm, z[k], plan,
+                                         pass, prefix, hist);
     }
-    radix_step_kernel<<<grid_for(C), kBlock, 0, stm>>>(hist, C, pass, p, prefix, rank);
+    cubias_launch<radix_step_kernel>(grid_for(C), kBlock, 0, stm, hist, C, pass, p, prefix, rank);
     if ((st = launched(h, where))) return st;
   }
   if (dead && (st = cuda_ok(h, cudaMemsetAsync(dead, 0, 16, stm), where))) return st;
-  revive_quantile_kernel<<<grid_for(C), kBlock, 0, stm>>>(s->state, C, s->act, s->slope, prefix,
-                                                          rank, margin, bias, bdt,
-                                                          (unsigned long long *)dead);
+  cubias_launch<revive_quantile_kernel>(grid_for(C), kBlock, 0, stm, s->state, C, s->act, s->slope,
+                                        prefix, rank, margin, bias, bdt,
+                                        (unsigned long long *)dead);
   return launched(h, where);
 }

@@ -60,16 +60,17 @@ cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t
                                         double *partials, double *out) {
   const cubias_wplan_t p = cubias_wplan_of(w);
   cudaStream_t st = stream_of(h);
-  weight_chunks_kernel<<<(unsigned)p.nchunks, kLanes, 0, st>>>(w->data, (int)w->dtype, p, partials);
+  cubias_launch<weight_chunks_kernel>((unsigned)p.nchunks, kLanes, 0, st, w->data, (int)w->dtype, p,
+                                      partials);
   cubias_status_t r = launched(h, "cubias_weight_gain");
   if (r) return r;
-  weight_fold_kernel<<<1, 32, 0, st>>>(partials, p, w->in, out);
+  cubias_launch<weight_fold_kernel>(1, 32, 0, st, partials, p, w->in, out);
   return launched(h, "cubias_weight_gain (fold)");
 }
 
 cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *count, const double *mean,
                                       const double *var, const double *dphi, int64_t C,
                                       double *out) {
-  pool_kernel<<<1, kLanes, 0, stream_of(h)>>>(count, mean, var, dphi, C, out);
+  cubias_launch<pool_kernel>(1, kLanes, 0, stream_of(h), count, mean, var, dphi, C, out);
   return launched(h, "cubias_gain_report (pool)");
 }

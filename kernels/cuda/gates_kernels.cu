@@ -43,6 +43,6 @@ cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_gate_seg
   int64_t gx = (H + 255) / 256;
   if (gx > 1024) gx = 1024;
   dim3 grid((unsigned)gx, (unsigned)nseg);
-  gates_kernel<<<grid, 256, 0, stream_of(h)>>>(t, H, *p, dtype);
+  cubias_launch<gates_kernel>(grid, 256, 0, stream_of(h), t, H, *p, dtype);
   return launched(h, "cubias gate kernel");
 }

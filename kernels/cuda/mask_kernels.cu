@@ -32,9 +32,8 @@ cubias_status_t cubias_cuda_mask_write(cubias_handle_t h, int flags, const int32
   if (gx > 64) gx = 64;
   int64_t gy = rows < 65535 ? rows : 65535;
   dim3 grid((unsigned)gx, (unsigned)gy);
-  mask_kernel<<<grid, 256, 0, stream_of(h)>>>(flags, d_lengths, rows, tq, tk,
-                                                          causal_offset, empty_row,
-                                                          cubias_mask_fill_value(dtype), d_mask,
-                                                          dtype);
+  cubias_launch<mask_kernel>(grid, 256, 0, stream_of(h), flags, d_lengths, rows, tq, tk,
+                             causal_offset, empty_row, cubias_mask_fill_value(dtype), d_mask,
+                             dtype);
   return launched(h, "cubias mask kernel");
 }

@@ -112,14 +112,14 @@ __global__ void sigmoid_finish_kernel(const unsigned long long *counts, int64_t 
 
 cubias_status_t cubias_cuda_fill(cubias_handle_t h, void *d_out, int dtype, int64_t n,
                                     float value) {
-  fill_kernel<<<grid_for(n), kBlock, 0, stream_of(h)>>>(d_out, dtype, n, value);
+  cubias_launch<fill_kernel>(grid_for(n), kBlock, 0, stream_of(h), d_out, dtype, n, value);
   return launched(h, "cubias fill kernel");
 }
 
 cubias_status_t cubias_cuda_store_doubles(cubias_handle_t h, const double *d_vals, int64_t n,
                                             double nan_value, void *d_out, int dtype) {
-  from_doubles_kernel<<<grid_for(n), kBlock, 0, stream_of(h)>>>(d_vals, n, nan_value, d_out,
-                                                                  dtype);
+  cubias_launch<from_doubles_kernel>(grid_for(n), kBlock, 0, stream_of(h), d_vals, n, nan_value,
+                                     d_out, dtype);
   return launched(h, "cubias conversion kernel");
 }
 
@@ -133,14 +133,18 @@ cubias_status_t cubias_cuda_prior_count_labels(cubias_handle_t h, const void *d_
   const unsigned g = grid_for(n, 1024);
   if (K <= kSharedBins) {
     if (idx64)
-      count_labels_shared<<<g, kBlock, 0, stream_of(h)>>>((const int64_t *)d_labels, n, K, c);
+      cubias_launch<count_labels_shared<int64_t>>(g, kBlock, 0, stream_of(h),
+                                                  (const int64_t *)d_labels, n, K, c);
     else
-      count_labels_shared<<<g, kBlock, 0, stream_of(h)>>>((const int32_t *)d_labels, n, K, c);
+      cubias_launch<count_labels_shared<int32_t>>(g, kBlock, 0, stream_of(h),
+                                                  (const int32_t *)d_labels, n, K, c);
   } else {
     if (idx64)
-      count_labels_global<<<g, kBlock, 0, stream_of(h)>>>((const int64_t *)d_labels, n, K, c);
+      cubias_launch<count_labels_global<int64_t>>(g, kBlock, 0, stream_of(h),
+                                                  (const int64_t *)d_labels, n, K, c);
     else
-      count_labels_global<<<g, kBlock, 0, stream_of(h)>>>((const int32_t *)d_labels, n, K, c);
+      cubias_launch<count_labels_global<int32_t>>(g, kBlock, 0, stream_of(h),
+                                                  (const int32_t *)d_labels, n, K, c);
   }
   return launched(h, "cubias label histogram");
 }
@@ -163,8 +167,8 @@ cubias_status_t cubias_cuda_prior_count_multihot(cubias_handle_t h, const uint8_
   const int64_t rows_per = (n + slices - 1) / slices;
   slices = (n + rows_per - 1) / rows_per;
   dim3 grid((unsigned)gx, (unsigned)slices);
-  count_multihot_kernel<<<grid, kBlock, 0, stream_of(h)>>>(d_t, n, K, rows_per,
-                                                          (unsigned long long *)d_counts);
+  cubias_launch<count_multihot_kernel>(grid, kBlock, 0, stream_of(h), d_t, n, K, rows_per,
+                                       (unsigned long long *)d_counts);
   return launched(h, "cubias multi-hot histogram");
 }
 
@@ -173,8 +177,10 @@ cubias_status_t cubias_cuda_prior_finish(cubias_handle_t h, const uint64_t *d_co
                                          int64_t pin, void *d_out, int dtype) {
   const unsigned long long *c = (const unsigned long long *)d_counts;
   if (sigmoid)
-    sigmoid_finish_kernel<<<grid_for(K), kBlock, 0, stream_of(h)>>>(c, K, n, alpha, d_out, dtype);
+    cubias_launch<sigmoid_finish_kernel>(grid_for(K), kBlock, 0, stream_of(h), c, K, n, alpha,
+                                         d_out, dtype);
   else
-    softmax_finish_kernel<<<1, 1024, 0, stream_of(h)>>>(c, K, n, alpha, anchor, pin, d_out, dtype);
+    cubias_launch<softmax_finish_kernel>(1, 1024, 0, stream_of(h), c, K, n, alpha, anchor, pin,
+                                         d_out, dtype);
   return launched(h, "cubias prior kernel");
 }

@@ -105,7 +105,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_RO
   const int64_t c0 = ((int64_t)blockIdx.x * bx + tx) * V;
   const int64_t j = blockIdx.y;
   const int64_t r0 = j * plan.chunk;
-  const int64_t r1 = min(rows, r0 + plan.chunk);
+  const int64_t r1 = min(rows, r0 + plan.chunk + (CUBIAS_EMU_PLANT(2) ? 1 : 0));
   const int n = c0 < C ? (int)min((int64_t)V, C - c0) : 0;  // lanes holding a channel
   cubias_lane_t lane[V];
 #pragma unroll
@@ -156,7 +156,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_RO
     __syncthreads();
     for (int s = top >> 1; s > 0; s >>= 1) {
       if (ty < s && ty + s < by) sm[tid] = cubias_moments_merge(sm[tid], sm[tid + s * bx]);
-      __syncthreads();
+      if (!CUBIAS_EMU_PLANT(1)) __syncthreads();
     }
     if (ty == 0 && k < n)
       cubias_moments_store(partials, plan.nchunks * C, cubias_partial_index(j, C, c0 + k), sm[tx]);
@@ -312,15 +312,18 @@ void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int 
   const dim3 grid((unsigned)L.grid_x, (unsigned)L.grid_y);
   if (L.rows_layout) {
     if (aligned && C % V == 0)
-      rows_kernel<DT, V, CLASS, true><<<grid, block, 0, st>>>(data, x->outer, C, plan, act, slope, partials);
+      cubias_launch<rows_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, x->outer, C, plan,
+                                                     act, slope, partials);
     else
-      rows_kernel<DT, V, CLASS, false><<<grid, block, 0, st>>>(data, x->outer, C, plan, act, slope, partials);
+      cubias_launch<rows_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, x->outer, C, plan,
+                                                      act, slope, partials);
   } else {
     if (aligned && x->inner % V == 0)
-      planes_kernel<DT, V, CLASS, true><<<grid, block, 0, st>>>(data, C, x->inner, plan, L.seg, act, slope, partials);
+      cubias_launch<planes_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, C, x->inner, plan,
+                                                       L.seg, act, slope, partials);
     else
-      planes_kernel<DT, V, CLASS, false><<<grid, block, 0, st>>>(data, C, x->inner, plan, L.seg, act, slope,
-                                                                  partials);
+      cubias_launch<planes_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, C, x->inner, plan,
+                                                        L.seg, act, slope, partials);
   }
 }
 
@@ -342,32 +345,34 @@ cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s
   if (r) return r;
   const int64_t warps_per_block = kBlock / 32;
   const int64_t blocks = (x->channels + warps_per_block - 1) / warps_per_block;
-  merge_partials_kernel<<<(unsigned)blocks, kBlock, 0, st>>>(partials, plan->nchunks, x->channels,
-                                                           s->state);
+  cubias_launch<merge_partials_kernel>((unsigned)blocks, kBlock, 0, st, partials, plan->nchunks,
+                                       x->channels, s->state);
   return launched(h, "cubias_stats_accumulate (merge)");
 }
 
 cubias_status_t cubias_cuda_stats_reset(cubias_handle_t h, cubias_stats_t s) {
-  reset_kernel<<<grid_for(s->channels), kBlock, 0, stream_of(h)>>>(s->state, s->channels);
+  cubias_launch<reset_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state,
+                              s->channels);
   return launched(h, "cubias_stats_reset");
 }
 
 cubias_status_t cubias_cuda_stats_merge_state(cubias_handle_t h, cubias_stats_t dst,
                                               const void *src_state) {
-  merge_state_kernel<<<grid_for(dst->channels), kBlock, 0, stream_of(h)>>>(dst->state, src_state,
-                                                                           dst->channels);
+  cubias_launch<merge_state_kernel>(grid_for(dst->channels), kBlock, 0, stream_of(h), dst->state,
+                                    src_state, dst->channels);
   return launched(h, "cubias_stats_merge");
 }
 
 cubias_status_t cubias_cuda_stats_write_field(cubias_handle_t h, cubias_stats_t s, int field,
                                               double *out) {
-  write_field_kernel<<<grid_for(s->channels), kBlock, 0, stream_of(h)>>>(s->state, s->channels,
-                                                                         s->act, s->slope, field, out);
+  cubias_launch<write_field_kernel>(grid_for(s->channels), kBlock, 0, stream_of(h), s->state,
+                                    s->channels, s->act, s->slope, field, out);
   return launched(h, "cubias_stats_write_field");
 }
 
 cubias_status_t cubias_cuda_write_header(cubias_handle_t h, void *d_buffer,
                                          const cubias_export_header_t *hdr) {
-  write_header_kernel<<<1, 1, 0, stream_of(h)>>>(*hdr, (cubias_export_header_t *)d_buffer);
+  cubias_launch<write_header_kernel>(1, 1, 0, stream_of(h), *hdr,
+                                     (cubias_export_header_t *)d_buffer);
   return launched(h, "cubias_stats_export");
 }

@@ -1,0 +1,65 @@
+// Internal interface between the parts of the emulated device (tests/emu/).
+#ifndef CUBIAS_EMU_INTERNAL_H
+#define CUBIAS_EMU_INTERNAL_H
+
+#include <stdint.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cuda_runtime.h"
+
+namespace cubias_emu {
+
+// ---- report.cpp: failures become test failures (gtest_hooks.cpp installs the hook)
+void report(const std::string &msg);
+// Returns the previous hook.
+void (*set_report_hook(void (*hook)(const char *msg)))(const char *);
+uint64_t base_seed();
+
+// ---- memory.cpp: the allocation registry
+struct Alloc {
+  uintptr_t lo = 0;
+  size_t bytes = 0;
+  int device = -1;
+};
+// The live allocation that holds [p, p + bytes) (p == end allowed for bytes == 0).
+bool find_alloc(const void *p, Alloc *out);
+int current_device();
+int device_count();
+// Every runtime entry point says so first: the process has touched CUDA, and
+// (makes_context) the calling thread now has a current context, as the real
+// runtime's primary context becomes current on its first such call.
+void api_call(bool makes_context);
+
+// ---- runtime.cpp: streams, capture, errors
+// Runs `work` now, or records it when `stream` is capturing. Returns the error
+// the enqueue itself meets (bad stream, capture rules).
+cudaError_t enqueue(cudaStream_t stream, std::function<void()> work);
+int stream_device(cudaStream_t stream);  // -1 for the legacy stream (current device)
+bool stream_valid(cudaStream_t stream);
+void set_last_error(cudaError_t e);
+// A device fault: sticky on the current device until the test ends.
+void set_sticky(cudaError_t e);
+cudaError_t sticky();
+// Per-test reset (gtest_hooks.cpp): sticky errors cleared, capture state dropped.
+void reset_for_test();
+
+// ---- scheduler.cpp: one launch executed on the fibers
+struct Grid {
+  std::string kernel;  // the kernel's name, from the launch signature
+  dim3 grid, block;
+  size_t smem = 0;
+  int device = 0;
+  uint64_t launch_no = 0;
+  std::function<void()> body;
+  std::vector<PtrArg> ptrs;
+};
+// Runs every block; a fault is reported and makes the device's error sticky.
+void run_grid(const Grid &g);
+std::string kernel_name(const char *signature);
+
+}  // namespace cubias_emu
+
+#endif

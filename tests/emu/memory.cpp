@@ -1,0 +1,151 @@
+// Emulated device memory: every cudaMalloc is a host allocation (so the ASan
+// build sees out-of-bounds accesses) entered in a registry, which tells device
+// pointers from host pointers (cudaPointerGetAttributes, the launch-time checks
+// of pointer arguments, the checked loads) and names the owning device.
+// New allocations are filled with a poison pattern, as a device's are garbage.
+#include <stdlib.h>
+#include <string.h>
+
+#include <map>
+#include <mutex>
+
+#include "emu_internal.h"
+
+namespace cubias_emu {
+
+namespace {
+std::mutex g_mu;
+std::map<uintptr_t, Alloc> g_allocs;  // by start address
+size_t g_live_bytes[8];
+constexpr size_t kDeviceBytes = (size_t)16 << 30;  // what each emulated device reports
+
+bool find_locked(uintptr_t a, size_t bytes, Alloc *out) {
+  auto it = g_allocs.upper_bound(a);
+  if (it == g_allocs.begin()) return false;
+  --it;
+  const Alloc &al = it->second;
+  if (a + bytes > al.lo + al.bytes) return false;
+  if (out) *out = al;
+  return true;
+}
+}  // namespace
+
+// cudaMalloc and cudaFree are among the calls a global-mode capture forbids.
+bool any_global_capture();
+void invalidate_captures();
+
+bool find_alloc(const void *p, Alloc *out) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return find_locked((uintptr_t)p, 0, out);
+}
+
+}  // namespace cubias_emu
+
+using namespace cubias_emu;
+
+extern "C" {
+
+cudaError_t cudaMalloc(void **p, size_t bytes) {
+  api_call(true);
+  if (!p) return cudaErrorInvalidValue;
+  if (cudaError_t e = sticky()) return e;
+  if (any_global_capture()) {
+    invalidate_captures();
+    return cudaErrorStreamCaptureUnsupported;
+  }
+  const int dev = current_device();
+  const size_t n = bytes ? (bytes + 255) / 256 * 256 : 256;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (g_live_bytes[dev] + n > kDeviceBytes) {
+      *p = nullptr;
+      return cudaErrorMemoryAllocation;
+    }
+  }
+  // Exactly the bytes asked for (256-aligned, as cudaMalloc's are): ASan's red
+  // zone starts at the first byte past them.
+  void *m = nullptr;
+  if (posix_memalign(&m, 256, bytes ? bytes : 1) != 0) {
+    *p = nullptr;
+    return cudaErrorMemoryAllocation;
+  }
+  memset(m, (base_seed() & 1) ? 0xff : 0xa5, bytes);
+  std::lock_guard<std::mutex> lock(g_mu);
+  // The registry holds the requested size: bytes past it are out of bounds.
+  g_allocs[(uintptr_t)m] = Alloc{(uintptr_t)m, bytes, dev};
+  g_live_bytes[dev] += n;
+  *p = m;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFree(void *p) {
+  api_call(true);
+  if (!p) return sticky();
+  if (any_global_capture()) {
+    invalidate_captures();
+    return cudaErrorStreamCaptureUnsupported;
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto it = g_allocs.find((uintptr_t)p);
+    if (it == g_allocs.end()) return cudaErrorInvalidValue;
+    g_live_bytes[it->second.device] -= it->second.bytes ? (it->second.bytes + 255) / 256 * 256 : 256;
+    g_allocs.erase(it);
+  }
+  free(p);
+  return sticky();
+}
+
+cudaError_t cudaMallocHost(void **p, size_t bytes) {
+  api_call(true);
+  *p = aligned_alloc(256, bytes ? (bytes + 255) / 256 * 256 : 256);
+  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+cudaError_t cudaFreeHost(void *p) {
+  api_call(true);
+  free(p);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
+  api_call(true);
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (total_bytes) *total_bytes = kDeviceBytes;
+  if (free_bytes) *free_bytes = kDeviceBytes - g_live_bytes[current_device()];
+  return cudaSuccess;
+}
+
+cudaError_t cudaPointerGetAttributes(cudaPointerAttributes *attr, const void *p) {
+  api_call(true);
+  if (!attr) return cudaErrorInvalidValue;
+  Alloc al;
+  if (p && find_alloc(p, &al)) {
+    attr->type = cudaMemoryTypeDevice;
+    attr->device = al.device;
+    attr->devicePointer = (void *)p;
+    attr->hostPointer = nullptr;
+  } else {
+    attr->type = cudaMemoryTypeUnregistered;
+    attr->device = -2;
+    attr->devicePointer = nullptr;
+    attr->hostPointer = (void *)p;
+  }
+  return cudaSuccess;
+}
+
+}  // extern "C"
+
+namespace cubias_emu {
+
+// Both ends of a copy must agree with `kind`, and device ranges must lie inside
+// one allocation: the checks a real copy fails with cudaErrorInvalidValue.
+cudaError_t check_copy_side(const void *p, size_t bytes, bool device) {
+  Alloc al;
+  std::lock_guard<std::mutex> lock(g_mu);
+  const bool is_dev = find_locked((uintptr_t)p, 0, &al);
+  if (device != is_dev) return cudaErrorInvalidValue;
+  if (is_dev && (uintptr_t)p + bytes > al.lo + al.bytes) return cudaErrorInvalidValue;
+  return cudaSuccess;
+}
+
+}  // namespace cubias_emu

@@ -1,0 +1,471 @@
+// The emulated CUDA runtime: devices (CUBIAS_EMU_DEVICES, default 2; current
+// device per host thread), errors (last error per host thread, sticky faults
+// per device), streams (work runs at enqueue), stream capture into graphs that
+// cudaGraphLaunch replays, events, copies and fills, and kernel launch checks.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "emu_internal.h"
+
+struct CUstream_st {
+  int device = 0;
+  bool capturing = false;
+  bool invalidated = false;
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeGlobal;
+  std::vector<std::function<void()>> nodes;
+};
+struct CUgraph_st {
+  std::vector<std::function<void()>> nodes;
+};
+struct CUgraphExec_st {
+  std::vector<std::function<void()>> nodes;
+  int device = 0;
+};
+struct CUevent_st {
+  std::chrono::steady_clock::time_point t;
+  bool recorded = false;
+};
+
+namespace cubias_emu {
+
+cudaError_t check_copy_side(const void *p, size_t bytes, bool device);
+
+namespace {
+thread_local int t_device = 0;
+thread_local cudaError_t t_last = cudaSuccess;
+std::atomic<int> g_sticky[8];
+std::mutex g_mu;
+std::set<CUstream_st *> g_streams;
+int g_global_captures = 0;
+std::atomic<uint64_t> g_launches{0};
+
+int env_int(const char *name, int dflt, int lo, int hi) {
+  const char *v = getenv(name);
+  if (!v || !*v) return dflt;
+  int x = atoi(v);
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+cudaError_t fail(cudaError_t e) {
+  t_last = e;
+  return e;
+}
+}  // namespace
+
+namespace {
+std::atomic<int> g_touched{0};
+thread_local int t_context = 0;
+}  // namespace
+
+void api_call(bool makes_context) {
+  g_touched = 1;
+  if (makes_context) t_context = 1;
+}
+
+int device_count() {
+  static const int n = env_int("CUBIAS_EMU_DEVICES", 2, 1, 8);
+  return n;
+}
+int current_device() { return t_device; }
+
+void set_last_error(cudaError_t e) { t_last = e; }
+void set_sticky(cudaError_t e) {
+  g_sticky[t_device] = e;
+  t_last = e;
+}
+cudaError_t sticky() { return (cudaError_t)g_sticky[t_device].load(); }
+
+bool stream_valid(cudaStream_t s) {
+  if (!s) return true;
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_streams.count(s) != 0;
+}
+int stream_device(cudaStream_t s) { return s ? s->device : -1; }
+
+bool any_global_capture() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_global_captures > 0;
+}
+void invalidate_captures() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  for (CUstream_st *s : g_streams)
+    if (s->capturing && s->mode != cudaStreamCaptureModeRelaxed) s->invalidated = true;
+}
+
+cudaError_t enqueue(cudaStream_t s, std::function<void()> work) {
+  if (cudaError_t e = sticky()) return e;
+  if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle);
+  if (s && s->device != t_device) return fail(cudaErrorInvalidResourceHandle);
+  if (s && s->capturing) {
+    if (s->invalidated) return fail(cudaErrorStreamCaptureInvalidated);
+    s->nodes.push_back(std::move(work));
+    return cudaSuccess;
+  }
+  if (!s && any_global_capture()) {  // the legacy stream would join the capture
+    invalidate_captures();
+    return fail(cudaErrorStreamCaptureImplicit);
+  }
+  work();
+  return sticky();
+}
+
+void reset_for_test() {
+  for (auto &e : g_sticky) e = cudaSuccess;
+  t_last = cudaSuccess;
+  t_device = 0;
+  std::lock_guard<std::mutex> lock(g_mu);
+  for (CUstream_st *s : g_streams) {
+    s->capturing = false;
+    s->nodes.clear();
+  }
+  g_global_captures = 0;
+}
+
+// (A launch makes the context as any runtime call does.)
+void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+            const PtrArg *ptrs, int nptrs, std::function<void()> body) {
+  Grid g;
+  g.kernel = kernel_name(signature);
+  g.grid = grid;
+  g.block = block;
+  g.smem = smem;
+  g.device = t_device;
+  g.launch_no = ++g_launches;
+  g.ptrs.assign(ptrs, ptrs + nptrs);
+  g.body = std::move(body);
+  // The limits a device enforces at launch (cudaErrorInvalidConfiguration).
+  api_call(true);
+  const uint64_t threads = (uint64_t)block.x * block.y * block.z;
+  const char *why = nullptr;
+  if (!grid.x || !grid.y || !grid.z) why = "empty grid";
+  else if (!threads) why = "empty block";
+  else if (threads > 1024 || block.x > 1024 || block.y > 1024 || block.z > 64)
+    why = "more than 1024 threads per block (or a block dimension over its limit)";
+  else if (grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
+    why = "grid dimension over its limit (x 2^31-1, y and z 65535)";
+  else if (smem > 48 * 1024) why = "dynamic shared memory over 48 KB without the opt-in";
+  if (why) {
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "emulated device: launch #%llu of kernel %s refused: %s (grid (%u,%u,%u), block "
+             "(%u,%u,%u), %zu bytes dynamic shared memory)",
+             (unsigned long long)g.launch_no, g.kernel.c_str(), why, grid.x, grid.y, grid.z,
+             block.x, block.y, block.z, smem);
+    report(msg);
+    t_last = cudaErrorInvalidConfiguration;
+    return;
+  }
+  cudaError_t e = enqueue(stream, [g]() { run_grid(g); });
+  if (e != cudaSuccess) t_last = e;
+}
+
+}  // namespace cubias_emu
+
+using namespace cubias_emu;
+
+extern "C" {
+
+int cubias_emu_runtime_touched(void) { return g_touched; }
+int cubias_emu_context_active(void) { return t_context; }
+
+cudaError_t cudaGetDeviceCount(int *count) {
+  api_call(false);
+  if (!count) return cudaErrorInvalidValue;
+  *count = device_count();
+  return cudaSuccess;
+}
+cudaError_t cudaGetDevice(int *device) {
+  api_call(false);
+  if (!device) return cudaErrorInvalidValue;
+  *device = t_device;
+  return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int device) {
+  api_call(true);
+  if (device < 0 || device >= device_count()) return fail(cudaErrorInvalidDevice);
+  t_device = device;
+  return cudaSuccess;
+}
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int device) {
+  api_call(false);
+  if (!p) return cudaErrorInvalidValue;
+  if (device < 0 || device >= device_count()) return fail(cudaErrorInvalidDevice);
+  memset(p, 0, sizeof *p);
+  snprintf(p->name, sizeof p->name, "cubias emulated device %d", device);
+  p->totalGlobalMem = (size_t)16 << 30;
+  p->sharedMemPerBlock = 48 * 1024;
+  p->sharedMemPerBlockOptin = 48 * 1024;
+  p->regsPerBlock = 65536;
+  p->warpSize = 32;
+  p->maxThreadsPerBlock = 1024;
+  p->maxThreadsDim[0] = p->maxThreadsDim[1] = 1024;
+  p->maxThreadsDim[2] = 64;
+  p->maxGridSize[0] = 0x7fffffff;
+  p->maxGridSize[1] = p->maxGridSize[2] = 65535;
+  p->major = 9;
+  p->minor = 0;
+  p->multiProcessorCount = 4;
+  p->maxThreadsPerMultiProcessor = 2048;
+  p->memoryBusWidth = 64;
+  p->l2CacheSize = 1 << 20;
+  p->pciBusID = device;
+  return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize(void) {
+  api_call(true);
+  if (any_global_capture()) {
+    invalidate_captures();
+    return fail(cudaErrorStreamCaptureUnsupported);
+  }
+  return sticky();
+}
+cudaError_t cudaDeviceReset(void) {
+  api_call(true);
+  g_sticky[t_device] = cudaSuccess;
+  return cudaSuccess;
+}
+cudaError_t cudaGetLastError(void) {
+  api_call(false);
+  cudaError_t e = t_last;
+  t_last = sticky();  // a sticky error stays
+  return e;
+}
+cudaError_t cudaPeekAtLastError(void) {
+  api_call(false);
+  return t_last;
+}
+
+const char *cudaGetErrorName(cudaError_t e) {
+  switch (e) {
+#define N(x) case x: return #x;
+    N(cudaSuccess) N(cudaErrorInvalidValue) N(cudaErrorMemoryAllocation)
+    N(cudaErrorInitializationError) N(cudaErrorInvalidConfiguration)
+    N(cudaErrorInvalidDevicePointer) N(cudaErrorInvalidMemcpyDirection)
+    N(cudaErrorInsufficientDriver) N(cudaErrorInvalidDevice) N(cudaErrorInvalidResourceHandle)
+    N(cudaErrorNotReady) N(cudaErrorIllegalAddress) N(cudaErrorLaunchOutOfResources)
+    N(cudaErrorLaunchFailure) N(cudaErrorMisalignedAddress)
+    N(cudaErrorStreamCaptureUnsupported) N(cudaErrorStreamCaptureInvalidated)
+    N(cudaErrorStreamCaptureImplicit) N(cudaErrorUnknown)
+#undef N
+  }
+  return "cudaErrorUnknown";
+}
+const char *cudaGetErrorString(cudaError_t e) {
+  switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
+    case cudaErrorMisalignedAddress: return "misaligned address";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureImplicit: return "operation would make the legacy stream depend on a capturing blocking stream";
+    default: return cudaGetErrorName(e);
+  }
+}
+
+// ---- copies and fills ---------------------------------------------------------
+
+static cudaError_t copy_checked(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+  if (!bytes) return cudaSuccess;
+  if (!dst || !src) return cudaErrorInvalidValue;
+  Alloc a;
+  const bool src_dev = find_alloc(src, &a), dst_dev = find_alloc(dst, &a);
+  bool want_src = src_dev, want_dst = dst_dev;
+  switch (kind) {
+    case cudaMemcpyHostToHost: want_src = want_dst = false; break;
+    case cudaMemcpyHostToDevice: want_src = false, want_dst = true; break;
+    case cudaMemcpyDeviceToHost: want_src = true, want_dst = false; break;
+    case cudaMemcpyDeviceToDevice: want_src = want_dst = true; break;
+    case cudaMemcpyDefault: break;
+    default: return cudaErrorInvalidMemcpyDirection;
+  }
+  if (cudaError_t e = check_copy_side(src, bytes, want_src)) return e;
+  if (cudaError_t e = check_copy_side(dst, bytes, want_dst)) return e;
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind,
+                            cudaStream_t s) {
+  api_call(true);
+  if (cudaError_t e = copy_checked(dst, src, bytes, kind)) return fail(e);
+  if (!bytes) return sticky();
+  return enqueue(s, [=]() { memmove(dst, src, bytes); });
+}
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+  api_call(true);
+  if (any_global_capture()) {
+    invalidate_captures();
+    return fail(cudaErrorStreamCaptureUnsupported);
+  }
+  return cudaMemcpyAsync(dst, src, bytes, kind, nullptr);
+}
+cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s) {
+  api_call(true);
+  if (!bytes) return sticky();
+  if (cudaError_t e = check_copy_side(p, bytes, true)) return fail(e);
+  return enqueue(s, [=]() { memset(p, value, bytes); });
+}
+cudaError_t cudaMemset(void *p, int value, size_t bytes) {
+  api_call(true);
+  if (any_global_capture()) {
+    invalidate_captures();
+    return fail(cudaErrorStreamCaptureUnsupported);
+  }
+  return cudaMemsetAsync(p, value, bytes, nullptr);
+}
+
+// ---- streams, capture, graphs ---------------------------------------------------
+
+cudaError_t cudaStreamCreate(cudaStream_t *s) { api_call(true); return cudaStreamCreateWithFlags(s, 0); }
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int) {
+  api_call(true);
+  if (!s) return cudaErrorInvalidValue;
+  CUstream_st *st = new CUstream_st;
+  st->device = t_device;
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_streams.insert(st);
+  *s = st;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t s) {
+  api_call(true);
+  if (!s) return cudaErrorInvalidResourceHandle;
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_streams.erase(s)) return cudaErrorInvalidResourceHandle;
+  if (s->capturing && s->mode != cudaStreamCaptureModeRelaxed) --g_global_captures;
+  delete s;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+  api_call(true);
+  if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle);
+  if (s && s->capturing) {
+    s->invalidated = true;
+    return fail(cudaErrorStreamCaptureUnsupported);
+  }
+  if (!s && any_global_capture()) {
+    invalidate_captures();
+    return fail(cudaErrorStreamCaptureImplicit);
+  }
+  return sticky();
+}
+cudaError_t cudaStreamQuery(cudaStream_t s) { api_call(true); return stream_valid(s) ? sticky() : cudaErrorInvalidResourceHandle; }
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t, unsigned int) {
+  api_call(true);
+  return stream_valid(s) ? sticky() : cudaErrorInvalidResourceHandle;
+}
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
+  api_call(true);
+  if (!s) return fail(cudaErrorStreamCaptureUnsupported);  // the legacy stream cannot capture
+  if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle);
+  if (s->capturing) return fail(cudaErrorInvalidValue);
+  std::lock_guard<std::mutex> lock(g_mu);
+  s->capturing = true;
+  s->invalidated = false;
+  s->mode = mode;
+  s->nodes.clear();
+  if (mode != cudaStreamCaptureModeRelaxed) ++g_global_captures;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *graph) {
+  api_call(true);
+  if (!s || !stream_valid(s) || !s->capturing) return fail(cudaErrorInvalidValue);
+  bool bad;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    s->capturing = false;
+    if (s->mode != cudaStreamCaptureModeRelaxed) --g_global_captures;
+    bad = s->invalidated;
+  }
+  if (bad) {
+    s->nodes.clear();
+    if (graph) *graph = nullptr;
+    return fail(cudaErrorStreamCaptureInvalidated);
+  }
+  CUgraph_st *g = new CUgraph_st;
+  g->nodes.swap(s->nodes);
+  if (graph) *graph = g;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamIsCapturing(cudaStream_t s, cudaStreamCaptureStatus *status) {
+  api_call(true);
+  if (!status || !stream_valid(s)) return cudaErrorInvalidValue;
+  *status = !s || !s->capturing ? cudaStreamCaptureStatusNone
+            : s->invalidated    ? cudaStreamCaptureStatusInvalidated
+                                : cudaStreamCaptureStatusActive;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long) {
+  api_call(true);
+  if (!exec || !graph) return cudaErrorInvalidValue;
+  CUgraphExec_st *x = new CUgraphExec_st;
+  x->nodes = graph->nodes;
+  x->device = t_device;
+  *exec = x;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s) {
+  api_call(true);
+  if (!exec) return cudaErrorInvalidValue;
+  const std::vector<std::function<void()>> *nodes = &exec->nodes;
+  return enqueue(s, [nodes]() {
+    for (const auto &n : *nodes) {
+      if (sticky()) return;
+      n();
+    }
+  });
+}
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  api_call(true);
+  delete exec;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  api_call(true);
+  delete graph;
+  return cudaSuccess;
+}
+
+// ---- events ----------------------------------------------------------------------
+
+cudaError_t cudaEventCreate(cudaEvent_t *e) { api_call(true); return cudaEventCreateWithFlags(e, 0); }
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) {
+  api_call(true);
+  if (!e) return cudaErrorInvalidValue;
+  *e = new CUevent_st;
+  return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  api_call(true);
+  delete e;
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+  api_call(true);
+  if (!e) return cudaErrorInvalidResourceHandle;
+  return enqueue(s, [e]() {
+    e->t = std::chrono::steady_clock::now();
+    e->recorded = true;
+  });
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t e) { api_call(true); return e ? sticky() : cudaErrorInvalidResourceHandle; }
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b) {
+  api_call(true);
+  if (!ms || !a || !b || !a->recorded || !b->recorded) return cudaErrorInvalidValue;
+  *ms = std::chrono::duration<float, std::milli>(b->t - a->t).count();
+  return cudaSuccess;
+}
+
+}  // extern "C"

@@ -1,0 +1,544 @@
+// The emulated device's execution model: a grid runs block after block (in a
+// seeded order); the threads of a block are fibers switched only at barriers and
+// warp intrinsics; between those points the runnable threads (warps and lanes
+// alike) run in a seeded pseudo-random order. Static shared memory is poisoned
+// at the start of every block. A fault (misaligned, stray or out-of-bounds
+// access, barrier divergence, bad intrinsic use) abandons the kernel, is
+// reported naming kernel, block, thread and seed, and leaves a sticky error.
+// Blocks run on one worker thread, whose thread-local storage is the shared
+// memory (see __shared__ in cubias_emu/device.h); the launching thread waits.
+#include <link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "emu_internal.h"
+#include "fiber.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define CUBIAS_EMU_ASAN 1
+#endif
+
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
+
+namespace cubias_emu {
+
+namespace {
+
+enum State { kRunnable, kBarrier, kWarp, kDone };
+
+// splitmix64: cheap, and the schedule only needs to vary with the seed.
+struct Rng {
+  uint64_t s = 0;
+  void seed(uint64_t v) { s = v; }
+  uint64_t operator()() {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+};
+
+template <class T>
+void shuffle(std::vector<T> &v, Rng &rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+}
+
+struct Fiber {
+  Context ctx;
+  FiberStack stack;
+  int tid = 0;
+  uint3 idx{0, 0, 0};
+  State state = kRunnable;
+  uint64_t result = 0;
+  void *fake = nullptr;  // ASan's fake stack while switched out
+};
+
+struct Warp {
+  unsigned arrived = 0;
+  unsigned exited = 0;  // lanes whose thread has returned
+  unsigned mask = 0;
+  WarpOp op = kSyncWarp;
+  int width = 32;
+  uint64_t bits[32];
+  int arg[32];
+};
+
+// The one kernel running (one at a time in the process: shared memory is one copy).
+struct Run {
+  const Grid *grid = nullptr;
+  std::vector<Fiber> fibers;
+  std::vector<Warp> warps;
+  std::vector<int> next;   // fibers made runnable during this round
+  std::vector<int> round;  // the fibers of this round, in their seeded order
+  size_t pos = 0;          // the next of `round` to run
+  int done = 0;            // threads of this block that returned
+  bool from_main = false;  // (ASan) the next fiber entered comes from the scheduler
+  Fiber *cur = nullptr;
+  Context sched;
+  void *sched_fake = nullptr;
+  const void *main_bottom = nullptr, *from_bottom = nullptr;
+  size_t main_size = 0, from_size = 0;
+  bool stacks_dirty = false;  // a faulted kernel left frames (and ASan red zones) behind
+  int nthreads = 0;
+  bool faulted = false;
+  std::string fault;
+  Rng rng;
+};
+Run g_run;
+Alloc g_last;  // the allocation of the previous checked access (a cache)
+std::recursive_mutex g_kernel_mu;
+
+const char *state_name(State s) {
+  switch (s) {
+    case kRunnable: return "running";
+    case kBarrier: return "at __syncthreads";
+    case kWarp: return "at a warp intrinsic";
+    default: return "exited";
+  }
+}
+
+const char *op_name(WarpOp op) {
+  switch (op) {
+    case kShflIdx: return "__shfl_sync";
+    case kShflUp: return "__shfl_up_sync";
+    case kShflDown: return "__shfl_down_sync";
+    case kShflXor: return "__shfl_xor_sync";
+    case kBallot: return "__ballot_sync/__any_sync/__all_sync";
+    default: return "__syncwarp";
+  }
+}
+
+// Leaves fiber `f` for the next fiber of this round (a direct switch: half the
+// switches of going through the scheduler), or for the scheduler at the end of
+// the round or after a fault. Returns when someone resumes `f`; `dying` fibers
+// are never resumed.
+void switch_away(Fiber *f, bool dying) {
+  Context *to = &g_run.sched;
+  Fiber *next = nullptr;
+  if (!g_run.faulted && g_run.pos < g_run.round.size()) {
+    next = &g_run.fibers[g_run.round[g_run.pos++]];
+    to = &next->ctx;
+    threadIdx = next->idx;
+  }
+  g_run.cur = next;
+#ifdef CUBIAS_EMU_ASAN
+  if (next) __sanitizer_start_switch_fiber(dying ? nullptr : &f->fake, next->stack.lo, next->stack.size);
+  else __sanitizer_start_switch_fiber(dying ? nullptr : &f->fake, g_run.main_bottom, g_run.main_size);
+#endif
+  context_switch(&f->ctx, to);
+#ifdef CUBIAS_EMU_ASAN
+  // Out-parameters in globals: an address-taken local would leave poisoned red
+  // zones behind on the stack of a fiber that never returns.
+  __sanitizer_finish_switch_fiber(f->fake, &g_run.from_bottom, &g_run.from_size);
+  if (g_run.from_main) {
+    g_run.main_bottom = g_run.from_bottom;
+    g_run.main_size = g_run.from_size;
+    g_run.from_main = false;
+  }
+#endif
+}
+
+void yield_to_scheduler() { switch_away(g_run.cur, false); }
+
+void fiber_entry(void *arg) {
+  Fiber *f = (Fiber *)arg;
+#ifdef CUBIAS_EMU_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &g_run.from_bottom, &g_run.from_size);
+  if (g_run.from_main) {
+    g_run.main_bottom = g_run.from_bottom;
+    g_run.main_size = g_run.from_size;
+    g_run.from_main = false;
+  }
+#endif
+  g_run.grid->body();
+  f->state = kDone;
+  ++g_run.done;
+  g_run.warps[f->tid >> 5].exited |= 1u << (f->tid & 31);
+  switch_away(f, true);
+  abort();  // never resumed
+}
+
+// Runs one round: the fibers of g_run.round in order, chained fiber to fiber.
+void run_round() {
+  if (g_run.round.empty()) return;
+  Fiber *f = &g_run.fibers[g_run.round[0]];
+  g_run.pos = 1;
+  g_run.cur = f;
+  threadIdx = f->idx;
+#ifdef CUBIAS_EMU_ASAN
+  g_run.from_main = true;
+  __sanitizer_start_switch_fiber(&g_run.sched_fake, f->stack.lo, f->stack.size);
+#endif
+  context_switch(&g_run.sched, &f->ctx);
+#ifdef CUBIAS_EMU_ASAN
+  __sanitizer_finish_switch_fiber(g_run.sched_fake, nullptr, nullptr);
+#endif
+  g_run.cur = nullptr;
+}
+
+// The worker's thread-local block of the executable: the kernels' __shared__
+// arrays (nothing else of the executable's thread-locals runs on the worker).
+unsigned char *g_shared_lo = nullptr, *g_shared_hi = nullptr;
+
+int find_tls(struct dl_phdr_info *info, size_t, void *) {
+  for (int i = 0; i < info->dlpi_phnum; ++i)
+    if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data) {
+      g_shared_lo = (unsigned char *)info->dlpi_tls_data;
+      g_shared_hi = g_shared_lo + info->dlpi_phdr[i].p_memsz;
+    }
+  return 1;  // the first object is the executable
+}
+
+void poison_shared(unsigned char pattern) {
+  if (g_shared_lo) memset(g_shared_lo, pattern, (size_t)(g_shared_hi - g_shared_lo));
+}
+
+unsigned lanes_of_warp(int w) {
+  const int n = g_run.nthreads - w * 32;
+  return n >= 32 ? 0xffffffffu : ((1u << n) - 1u);
+}
+
+std::string where() {
+  char buf[160];
+  const Fiber *f = g_run.cur;
+  if (f)
+    snprintf(buf, sizeof buf, "block (%u,%u,%u) thread (%u,%u,%u)", blockIdx.x, blockIdx.y,
+             blockIdx.z, f->idx.x, f->idx.y, f->idx.z);
+  else
+    snprintf(buf, sizeof buf, "block (%u,%u,%u)", blockIdx.x, blockIdx.y, blockIdx.z);
+  return buf;
+}
+
+void record_fault(const std::string &what) {
+  if (g_run.faulted) return;
+  g_run.faulted = true;
+  char head[512];
+  snprintf(head, sizeof head,
+           "emulated device fault in kernel %s (launch #%llu, grid (%u,%u,%u), block (%u,%u,%u), "
+           "device %d) at %s: ",
+           g_run.grid->kernel.c_str(), (unsigned long long)g_run.grid->launch_no,
+           g_run.grid->grid.x, g_run.grid->grid.y, g_run.grid->grid.z, g_run.grid->block.x,
+           g_run.grid->block.y, g_run.grid->block.z, g_run.grid->device, where().c_str());
+  g_run.fault = std::string(head) + what;
+}
+
+void complete_warp(Warp &w, int wi) {
+  const unsigned arrived = w.arrived;
+  unsigned ballot = 0;
+  if (w.op == kBallot)
+    for (unsigned m = arrived; m; m &= m - 1) {
+      const int l = __builtin_ctz(m);
+      ballot |= (unsigned)(w.bits[l] & 1u) << l;
+    }
+  for (unsigned m = arrived; m; m &= m - 1) {
+    const int l = __builtin_ctz(m);
+    Fiber &f = g_run.fibers[wi * 32 + l];
+    const int width = w.width, seg = l & ~(width - 1), sl = l & (width - 1);
+    int src = l;
+    switch (w.op) {
+      case kShflIdx: src = seg + (((w.arg[l] % width) + width) % width); break;
+      case kShflUp: src = sl - w.arg[l] < 0 ? l : l - w.arg[l]; break;
+      case kShflDown: src = sl + w.arg[l] >= width ? l : l + w.arg[l]; break;
+      case kShflXor: {
+        const int s = l ^ w.arg[l];
+        src = (s >= 32 || (s & ~(width - 1)) > seg) ? l : s;
+        break;
+      }
+      default: break;
+    }
+    if (w.op == kBallot) f.result = ballot;
+    else if (w.op == kSyncWarp) f.result = 0;
+    else f.result = ((arrived >> src) & 1u) ? w.bits[src] : ~0ull;  // inactive source: undefined
+    f.state = kRunnable;
+    g_run.next.push_back(f.tid);
+  }
+  w.arrived = 0;
+}
+
+std::string block_states() {
+  std::string s;
+  int shown = 0;
+  for (int t = 0; t < g_run.nthreads; ++t) {
+    const Fiber &f = g_run.fibers[t];
+    if (f.state == kDone && shown) continue;
+    if (++shown > 8) break;
+    char buf[96];
+    snprintf(buf, sizeof buf, "%sthread %d %s", s.empty() ? "" : ", ", f.tid, state_name(f.state));
+    s += buf;
+  }
+  return s;
+}
+
+// One block; false when it faulted.
+bool run_block(uint3 bidx, unsigned char poison) {
+  blockIdx = bidx;
+  poison_shared(poison);
+  const Grid &g = *g_run.grid;
+  const int n = g_run.nthreads;
+  for (int t = 0; t < n; ++t) {
+    Fiber &f = g_run.fibers[t];
+    f.tid = t;
+    f.idx = uint3{t % g.block.x, (t / g.block.x) % g.block.y, t / (g.block.x * g.block.y)};
+    f.state = kRunnable;
+    f.fake = nullptr;
+    context_init(&f.ctx, f.stack, fiber_entry, &f);
+  }
+  for (Warp &w : g_run.warps) w.arrived = w.exited = 0;
+  std::vector<int> &runnable = g_run.round;
+  runnable.resize(n);
+  for (int t = 0; t < n; ++t) runnable[t] = t;
+  g_run.done = 0;
+  int &done = g_run.done;
+  for (;;) {
+    shuffle(runnable, g_run.rng);
+    g_run.next.clear();
+    run_round();
+    if (g_run.faulted) return false;
+    runnable.swap(g_run.next);
+    if (!runnable.empty()) continue;
+    if (done == n) return true;
+    int barrier = 0;
+    for (int t = 0; t < n; ++t) barrier += g_run.fibers[t].state == kBarrier;
+    if (barrier == n - done && done == 0) {  // everyone arrived: release the barrier
+      for (int t = 0; t < n; ++t) {
+        g_run.fibers[t].state = kRunnable;
+        runnable.push_back(t);
+      }
+      continue;
+    }
+    record_fault(std::string(done && barrier == n - done
+                                 ? "__syncthreads reached by some threads while others exited: "
+                                 : "deadlock (threads wait at different barriers or warp "
+                                   "intrinsics): ") +
+                 block_states());
+    return false;
+  }
+}
+
+}  // namespace
+
+// ---- device-side entry points (cubias_emu/device.h) ----------------------------
+
+void fault(const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (!g_run.cur) {  // not inside a kernel: a host-side misuse
+    report(std::string("emulated device: ") + buf);
+    abort();
+  }
+  record_fault(buf);
+  for (;;) yield_to_scheduler();  // never resumed: the kernel is abandoned
+}
+
+void syncthreads() {
+  if (!g_run.cur) fault("__syncthreads outside a kernel");
+  g_run.cur->state = kBarrier;
+  yield_to_scheduler();
+}
+
+unsigned existing_lanes() {
+  if (!g_run.cur) fault("warp intrinsic outside a kernel");
+  return lanes_of_warp(g_run.cur->tid >> 5);
+}
+
+uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width) {
+  Fiber *f = g_run.cur;
+  if (!f) fault("%s outside a kernel", op_name(op));
+  const int wi = f->tid >> 5, lane = f->tid & 31;
+  if (!((mask >> lane) & 1u)) fault("%s: calling lane %d is not in mask 0x%08x", op_name(op), lane, mask);
+  if (width < 1 || width > 32 || (width & (width - 1)))
+    fault("%s: width %d is not a power of two in [1, 32]", op_name(op), width);
+  Warp &w = g_run.warps[wi];
+  if (w.arrived && (w.op != op || w.mask != mask || w.width != width))
+    fault("warp %d diverged: lane %d calls %s (mask 0x%08x) while other lanes wait in %s "
+          "(mask 0x%08x)", wi, lane, op_name(op), mask, op_name(w.op), w.mask);
+  if (!w.arrived) {
+    w.op = op;
+    w.mask = mask;
+    w.width = width;
+  }
+  w.bits[lane] = bits;
+  w.arg[lane] = arg;
+  w.arrived |= 1u << lane;
+  f->state = kWarp;
+  const unsigned need = mask & lanes_of_warp(wi);
+  if (const unsigned gone = need & ~w.arrived & w.exited)
+    fault("%s with mask 0x%08x: lane %d of warp %d has exited", op_name(op), mask,
+          __builtin_ctz(gone), wi);
+  if ((w.arrived & need) == need) complete_warp(w, wi);
+  yield_to_scheduler();
+  return f->result;
+}
+
+void check_access(const void *p, size_t bytes, size_t align, const char *what) {
+  const uintptr_t a = (uintptr_t)p;
+  if (align > 1 && a % align)
+    fault("%s of %zu bytes at %p: misaligned (needs %zu-byte alignment)", what, bytes, p, align);
+  const uintptr_t s0 = (uintptr_t)g_shared_lo, s1 = (uintptr_t)g_shared_hi;
+  if (a >= s0 && a + bytes <= s1) return;
+  Alloc &last = g_last;
+  if (!(a >= last.lo && a + bytes <= last.lo + last.bytes && last.bytes)) {
+    Alloc al;
+    if (!find_alloc(p, &al))
+      fault("%s of %zu bytes at %p: not in any emulated device allocation (a host pointer, freed "
+            "memory, or out of bounds)", what, bytes, p);
+    if (a + bytes > al.lo + al.bytes)
+      fault("%s of %zu bytes at %p: past the end of a %zu-byte allocation", what, bytes, p,
+            al.bytes);
+    last = al;
+  }
+  if (last.device != g_run.grid->device)
+    fault("%s at %p: memory of device %d, kernel runs on device %d", what, p, last.device,
+          g_run.grid->device);
+}
+
+int planted(int n) {
+  static const int v = [] {
+    const char *e = getenv("CUBIAS_EMU_PLANT");
+    return e ? atoi(e) : 0;
+  }();
+  return v == n;
+}
+
+// ---- host side --------------------------------------------------------------
+
+std::string kernel_name(const char *sig) {
+  // "... [with auto K = {anonymous}::rows_kernel<...>; A = {...}]"
+  std::string s(sig);
+  size_t b = s.find("K = ");
+  if (b == std::string::npos) return s;
+  b += 4;
+  size_t e = s.find("; ", b);
+  if (e == std::string::npos) e = s.find(']', b);
+  std::string k = s.substr(b, e - b);
+  const std::string anon = "{anonymous}::";
+  for (size_t i; (i = k.find(anon)) != std::string::npos;) k.erase(i, anon.size());
+  if (!k.empty() && k[0] == '&') k.erase(0, 1);
+  return k;
+}
+
+void run_on_worker();
+
+void run_grid(const Grid &g) {
+  std::lock_guard<std::recursive_mutex> lock(g_kernel_mu);
+  for (const PtrArg &a : g.ptrs) {
+    if (!a.p) continue;  // null: the kernel's own business (optional outputs)
+    Alloc al;
+    const char *bad = nullptr;
+    char buf[160];
+    if (!find_alloc(a.p, &al)) bad = "not an emulated device allocation (a host pointer, or freed)";
+    else if (al.device != g.device) {
+      snprintf(buf, sizeof buf, "memory of device %d, the kernel runs on device %d", al.device,
+               g.device);
+      bad = buf;
+    }
+    if (bad) {
+      char msg[512];
+      snprintf(msg, sizeof msg,
+               "emulated device fault in kernel %s (launch #%llu, device %d): pointer argument "
+               "#%d (%p) is %s",
+               g.kernel.c_str(), (unsigned long long)g.launch_no, g.device, a.index, a.p, bad);
+      set_sticky(cudaErrorIllegalAddress);
+      report(msg);
+      return;
+    }
+  }
+#ifdef CUBIAS_EMU_ASAN
+  if (g_run.stacks_dirty)  // frames of abandoned fibers
+    for (Fiber &f : g_run.fibers) __asan_unpoison_memory_region(f.stack.lo, f.stack.size);
+#endif
+  g_run.stacks_dirty = false;
+  g_run.grid = &g;
+  g_last = Alloc{};
+  g_run.faulted = false;
+  g_run.fault.clear();
+  g_run.nthreads = (int)(g.block.x * g.block.y * g.block.z);
+  if ((int)g_run.fibers.size() < g_run.nthreads) {
+    const int old = (int)g_run.fibers.size();
+    g_run.fibers.resize(g_run.nthreads);
+    for (int t = old; t < g_run.nthreads; ++t) g_run.fibers[t].stack = fiber_stack(t);
+  }
+  g_run.warps.assign((g_run.nthreads + 31) / 32, Warp{});
+  g_run.rng.seed(base_seed() * 0x9E3779B97F4A7C15ull + g.launch_no);
+  run_on_worker();
+  g_run.grid = nullptr;
+  if (g_run.faulted) {
+    g_run.stacks_dirty = true;
+    const bool misaligned = g_run.fault.find("misaligned") != std::string::npos;
+    set_sticky(misaligned ? cudaErrorMisalignedAddress : cudaErrorIllegalAddress);
+    char seed[96];
+    snprintf(seed, sizeof seed, " [replay: CUBIAS_EMU_SEED=%llu]", (unsigned long long)base_seed());
+    report(g_run.fault + seed);
+  }
+}
+
+namespace {
+
+// On the worker: every block of g_run.grid.
+void run_blocks() {
+  const Grid &g = *g_run.grid;
+  const unsigned char poison = (base_seed() & 1) ? 0xff : 0xa5;
+  gridDim = g.grid;
+  blockDim = g.block;
+  // Blocks in a seeded order (a random start and stride over the linear index:
+  // a permutation without a table, since grids can be large).
+  const uint64_t nb = (uint64_t)g.grid.x * g.grid.y * g.grid.z;
+  uint64_t stride = (g_run.rng() % nb) | 1;
+  while (std::gcd(stride, nb) != 1) stride += 2;
+  uint64_t b = g_run.rng() % nb;
+  for (uint64_t i = 0; i < nb; ++i, b = (b + stride) % nb) {
+    const uint3 bi{(unsigned)(b % g.grid.x), (unsigned)((b / g.grid.x) % g.grid.y),
+                   (unsigned)(b / ((uint64_t)g.grid.x * g.grid.y))};
+    if (!run_block(bi, poison)) break;
+  }
+}
+
+struct Worker {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool job = false;
+};
+Worker *g_worker = nullptr;  // never destroyed: the thread waits on it until exit
+
+void worker_main() {
+  dl_iterate_phdr(find_tls, nullptr);
+  for (;;) {
+    std::unique_lock<std::mutex> lock(g_worker->mu);
+    g_worker->cv.wait(lock, [] { return g_worker->job; });
+    run_blocks();
+    g_worker->job = false;
+    g_worker->cv.notify_all();
+  }
+}
+
+}  // namespace
+
+void run_on_worker() {
+  if (!g_worker) {
+    g_worker = new Worker;
+    std::thread(worker_main).detach();
+  }
+  std::unique_lock<std::mutex> lock(g_worker->mu);
+  g_worker->job = true;
+  g_worker->cv.notify_all();
+  g_worker->cv.wait(lock, [] { return !g_worker->job; });
+}
+
+}  // namespace cubias_emu

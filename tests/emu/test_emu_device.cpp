@@ -1,0 +1,216 @@
+// The emulated device itself (tests/emu): CUDA's warp-intrinsic semantics, real
+// barriers, seeded orders that expose a missing one, and the faults and refused
+// launches that must become test failures naming the kernel.
+#include <gtest/gtest.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "emu_internal.h"
+
+namespace {
+
+// Captures what the emulator reports instead of failing the test.
+struct Captured {
+  static std::vector<std::string> &msgs() {
+    static std::vector<std::string> m;
+    return m;
+  }
+  static void hook(const char *msg) { msgs().push_back(msg); }
+  void (*old)(const char *);
+  Captured() : old(cubias_emu::set_report_hook(hook)) { msgs().clear(); }
+  ~Captured() { cubias_emu::set_report_hook(old); }
+  std::string all() const {
+    std::string s;
+    for (const auto &m : msgs()) s += m + "\n";
+    return s;
+  }
+};
+
+template <class T>
+T *device_array(size_t n) {
+  void *p = nullptr;
+  EXPECT_EQ(cudaMalloc(&p, n * sizeof(T)), cudaSuccess);
+  return (T *)p;
+}
+
+template <auto K, class... A>
+void launch(const char *name, dim3 grid, dim3 block, A... a) {
+  const std::string sig = std::string("[with auto K = ") + name + "]";
+  cubias_emu::launch_kernel(K, sig.c_str(), grid, block, 0, nullptr, a...);
+}
+
+__global__ void shuffle_kernel(int *out) {
+  const int lane = threadIdx.x & 31, t = threadIdx.x;
+  int *o = out + t * 8;
+  o[0] = __shfl_down_sync(0xffffffffu, t, 1);
+  o[1] = __shfl_up_sync(0xffffffffu, t, 3);
+  o[2] = __shfl_xor_sync(0xffffffffu, t, 5);
+  o[3] = __shfl_sync(0xffffffffu, t, 31 - lane);
+  o[4] = __shfl_down_sync(0xffffffffu, t, 2, 8);
+  o[5] = (int)__ballot_sync(0xffffffffu, lane & 1);
+  o[6] = __any_sync(0xffffffffu, t == 40);
+  o[7] = __all_sync(0xffffffffu, lane < 31);
+}
+
+TEST(EmuDevice, WarpIntrinsicsFollowCudaSemantics) {
+  const int n = 64;
+  int *d = device_array<int>(n * 8);
+  launch<shuffle_kernel>("shuffle_kernel", 1, n, d);
+  std::vector<int> h(n * 8);
+  ASSERT_EQ(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+  for (int t = 0; t < n; ++t) {
+    const int lane = t & 31, base = t - lane;
+    const int *o = &h[t * 8];
+    EXPECT_EQ(o[0], lane + 1 < 32 ? t + 1 : t) << t;  // past the warp: own value
+    EXPECT_EQ(o[1], lane >= 3 ? t - 3 : t) << t;
+    EXPECT_EQ(o[2], base + (lane ^ 5)) << t;
+    EXPECT_EQ(o[3], base + 31 - lane) << t;
+    EXPECT_EQ(o[4], (lane & 7) + 2 < 8 ? t + 2 : t) << t;  // width 8 segments
+    EXPECT_EQ((unsigned)o[5], 0xaaaaaaaau) << t;
+    EXPECT_EQ(o[6], t >= 32) << t;
+    EXPECT_EQ(o[7], 0) << t;
+  }
+  cudaFree(d);
+}
+
+__global__ void rotate_kernel(int *out, int barrier) {
+  __shared__ int sm[256];
+  const int t = threadIdx.x, n = blockDim.x;
+  sm[t] = t * 3 + (int)blockIdx.x;
+  if (barrier) __syncthreads();
+  out[blockIdx.x * n + t] = sm[(t + 1) % n];
+}
+
+TEST(EmuDevice, BarrierIsRealAndAMissingOneShows) {
+  const int n = 256, blocks = 3;
+  int *d = device_array<int>(n * blocks);
+  std::vector<int> h(n * blocks);
+  launch<rotate_kernel>("rotate_kernel", blocks, n, d, 1);
+  ASSERT_EQ(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+  for (int b = 0; b < blocks; ++b)
+    for (int t = 0; t < n; ++t) ASSERT_EQ(h[b * n + t], ((t + 1) % n) * 3 + b);
+  // Without the barrier, threads that run before their neighbour read poison.
+  launch<rotate_kernel>("rotate_kernel", blocks, n, d, 0);
+  ASSERT_EQ(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+  int wrong = 0;
+  for (int b = 0; b < blocks; ++b)
+    for (int t = 0; t < n; ++t) wrong += h[b * n + t] != ((t + 1) % n) * 3 + b;
+  EXPECT_GT(wrong, n / 8);
+  cudaFree(d);
+}
+
+__global__ void vec_load_kernel(const char *p, unsigned *out) { out[0] = __ldg((const uint4 *)p).x; }
+
+__global__ void early_exit_kernel(int *out) {
+  if (threadIdx.x < 16) return;
+  __syncthreads();
+  out[threadIdx.x] = 1;
+}
+
+__global__ void write_kernel(int *out) { out[threadIdx.x] = 7; }
+
+TEST(EmuDevice, FaultsAreReportedWithKernelAndBecomeSticky) {
+  {
+    Captured c;
+    char *d = device_array<char>(64);
+    unsigned *o = device_array<unsigned>(1);
+    launch<vec_load_kernel>("vec_load_kernel", 1, 1, (const char *)d + 4, o);
+    EXPECT_NE(c.all().find("vec_load_kernel"), std::string::npos) << c.all();
+    EXPECT_NE(c.all().find("misaligned"), std::string::npos) << c.all();
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaErrorMisalignedAddress);
+    cubias_emu::reset_for_test();
+    cudaFree(d);
+    cudaFree(o);
+  }
+  {
+    Captured c;
+    int *d = device_array<int>(64);
+    launch<early_exit_kernel>("early_exit_kernel", 1, 64, d);
+    EXPECT_NE(c.all().find("__syncthreads reached by some threads while others exited"),
+              std::string::npos) << c.all();
+    cubias_emu::reset_for_test();
+    cudaFree(d);
+  }
+  {
+    Captured c;
+    std::vector<int> host(64);
+    launch<write_kernel>("write_kernel", 1, 32, host.data());
+    EXPECT_NE(c.all().find("is not an emulated device allocation"), std::string::npos) << c.all();
+    EXPECT_EQ(cudaGetLastError(), cudaErrorIllegalAddress);
+    cubias_emu::reset_for_test();
+  }
+}
+
+TEST(EmuDevice, LaunchLimitsRefusedNamingTheKernel) {
+  Captured c;
+  int *d = device_array<int>(64);
+  launch<write_kernel>("write_kernel", 1, 2048, d);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration);
+  launch<write_kernel>("write_kernel", dim3(1, 70000), 32, d);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration);
+  launch<write_kernel>("write_kernel", 0, 32, d);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration);
+  ASSERT_EQ(c.msgs().size(), 3u) << c.all();
+  EXPECT_NE(c.msgs()[0].find("write_kernel refused: more than 1024 threads"), std::string::npos);
+  EXPECT_NE(c.msgs()[1].find("grid dimension"), std::string::npos);
+  EXPECT_NE(c.msgs()[2].find("empty grid"), std::string::npos);
+  cudaFree(d);
+}
+
+TEST(EmuDevice, TwoDevicesAndPointerAttributes) {
+  int n = 0, dev = -1;
+  ASSERT_EQ(cudaGetDeviceCount(&n), cudaSuccess);
+  ASSERT_GE(n, 2);
+  ASSERT_EQ(cudaSetDevice(1), cudaSuccess);
+  int *d1 = device_array<int>(32);
+  cudaPointerAttributes a;
+  ASSERT_EQ(cudaPointerGetAttributes(&a, d1 + 3), cudaSuccess);
+  EXPECT_EQ(a.type, cudaMemoryTypeDevice);
+  EXPECT_EQ(a.device, 1);
+  int host = 0;
+  ASSERT_EQ(cudaPointerGetAttributes(&a, &host), cudaSuccess);
+  EXPECT_EQ(a.type, cudaMemoryTypeUnregistered);
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudaGetDevice(&dev), cudaSuccess);
+  EXPECT_EQ(dev, 0);
+  Captured c;
+  launch<write_kernel>("write_kernel", 1, 32, d1);  // device 1's memory from device 0
+  EXPECT_NE(c.all().find("memory of device 1, the kernel runs on device 0"), std::string::npos)
+      << c.all();
+  cubias_emu::reset_for_test();
+  cudaSetDevice(1);
+  cudaFree(d1);
+  cudaSetDevice(0);
+}
+
+TEST(EmuDevice, CaptureRecordsAndGraphReplays) {
+  int *d = device_array<int>(32);
+  cudaStream_t s;
+  ASSERT_EQ(cudaStreamCreate(&s), cudaSuccess);
+  ASSERT_EQ(cudaMemset(d, 0, 128), cudaSuccess);
+  ASSERT_EQ(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal), cudaSuccess);
+  cubias_emu::launch_kernel(write_kernel, "[with auto K = write_kernel]", 1, 32, 0, s, d);
+  void *p = nullptr;
+  EXPECT_EQ(cudaMalloc(&p, 16), cudaErrorStreamCaptureUnsupported);  // forbidden in capture
+  cudaGraph_t g;
+  EXPECT_EQ(cudaStreamEndCapture(s, &g), cudaErrorStreamCaptureInvalidated);
+  ASSERT_EQ(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal), cudaSuccess);
+  cubias_emu::launch_kernel(write_kernel, "[with auto K = write_kernel]", 1, 32, 0, s, d);
+  ASSERT_EQ(cudaStreamEndCapture(s, &g), cudaSuccess);
+  int h = -1;
+  ASSERT_EQ(cudaMemcpy(&h, d, 4, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(h, 0);  // recorded, not run
+  cudaGraphExec_t x;
+  ASSERT_EQ(cudaGraphInstantiate(&x, g, 0), cudaSuccess);
+  ASSERT_EQ(cudaGraphLaunch(x, s), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(&h, d, 4, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(h, 7);
+  cudaGraphExecDestroy(x);
+  cudaGraphDestroy(g);
+  cudaStreamDestroy(s);
+  cudaFree(d);
+}
+
+}  // namespace
