@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -115,8 +116,12 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
   return cudaSuccess;
 }
 
+static std::atomic<long long> g_pointer_queries{0};
+long long cubias_emu_pointer_queries(void) { return g_pointer_queries.load(); }
+
 cudaError_t cudaPointerGetAttributes(cudaPointerAttributes *attr, const void *p) {
   api_call(true);
+  ++g_pointer_queries;
   if (!attr) return cudaErrorInvalidValue;
   Alloc al;
   if (p && find_alloc(p, &al)) {

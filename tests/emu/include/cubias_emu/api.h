@@ -57,6 +57,9 @@ int cubias_emu_runtime_touched(void);
 // 1 once a context-making runtime call was made on the calling thread (the real
 // build asks cuCtxGetCurrent), 0 before.
 int cubias_emu_context_active(void);
+// How many cudaPointerGetAttributes calls this process has made (tests count the
+// library's pointer checks with it).
+long long cubias_emu_pointer_queries(void);
 }
 
 // The typed overloads the real header offers C++ callers.
