@@ -12,6 +12,15 @@
 #include <cuda_runtime.h>
 #endif
 
+#ifdef CUBIAS_HAVE_CUDA
+// Reserve the workspace for v, let the handle's stream drain, start capturing it.
+static void reserve_and_capture(cubias_handle_t h, cudaStream_t stream, const cubias_tensor_t *v) {
+  ASSERT_EQ(cubias_reserve_workspace(h, v), 0);
+  ASSERT_EQ(cubias_synchronize(h), 0);
+  ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), cudaSuccess);
+}
+#endif
+
 TEST(GraphCaptureCUDA, AccumulateAndWriteFieldReplayLikeDirectCalls) {
   CUBIAS_REQUIRE_GPU_OR_SKIP();
 #ifdef CUBIAS_HAVE_CUDA
@@ -33,12 +42,9 @@ TEST(GraphCaptureCUDA, AccumulateAndWriteFieldReplayLikeDirectCalls) {
   cubias_stats_t graphed, direct;
   ASSERT_EQ(cubias_stats_create(h, C, CUBIAS_ACT_RELU, 0.0f, &graphed), 0);
   ASSERT_EQ(cubias_stats_create(h, C, CUBIAS_ACT_RELU, 0.0f, &direct), 0);
-  ASSERT_EQ(cubias_reserve_workspace(h, &v), 0);
-  ASSERT_EQ(cubias_synchronize(h), 0);
-
+  ASSERT_NO_FATAL_FAILURE(reserve_and_capture(h, stream, &v));
   cudaGraph_t graph;
   cudaGraphExec_t exec;
-  ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), cudaSuccess);
   ASSERT_EQ(cubias_stats_accumulate(h, graphed, &v), 0) << cubias_get_last_error(h);
   ASSERT_EQ(cubias_stats_write_field(h, graphed, CUBIAS_FIELD_MEAN, dmean), 0);
   ASSERT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
@@ -93,12 +99,9 @@ TEST(GraphCaptureCUDA, WorkspaceGrowthNeverFreesWhatAGraphReplaysInto) {
   ASSERT_EQ(cubias_stats_create(h, C, CUBIAS_ACT_IDENTITY, 0.0f, &graphed), 0);
   ASSERT_EQ(cubias_stats_create(h, C, CUBIAS_ACT_IDENTITY, 0.0f, &direct), 0);
   ASSERT_EQ(cubias_stats_create(h, CB, CUBIAS_ACT_IDENTITY, 0.0f, &wide), 0);
-  ASSERT_EQ(cubias_reserve_workspace(h, &small), 0);
-  ASSERT_EQ(cubias_synchronize(h), 0);
-
+  ASSERT_NO_FATAL_FAILURE(reserve_and_capture(h, stream, &small));
   cudaGraph_t graph;
   cudaGraphExec_t exec;
-  ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), cudaSuccess);
   ASSERT_EQ(cubias_stats_accumulate(h, graphed, &small), 0) << cubias_get_last_error(h);
   EXPECT_EQ(cubias_stats_accumulate(h, wide, &big), CUBIAS_STATUS_NOT_SUPPORTED);
   EXPECT_NE(strstr(cubias_get_last_error(h), "captured"), nullptr) << cubias_get_last_error(h);
