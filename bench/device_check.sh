@@ -186,7 +186,8 @@ else
   else
     boxed tests "$bin" --gtest_filter="$gpu_filter" --gtest_brief=1
     rc=$?
-    n=$(grep -cE '^\[  SKIPPED \]' "$logs/tests.log")
+    n=$(sed -nE 's/^\[  SKIPPED \] ([0-9]+) tests?[,.].*/\1/p' "$logs/tests.log" | head -1)
+    n=${n:-0}
     ntot=$(ctest --test-dir "$(dirname "$(dirname "$bin")")" -N 2> /dev/null | sed -n 's/^Total Tests: //p')
     if [ "${ntot:-0}" -eq 0 ]; then
       record tests FAIL "$secs" "ctest lists no test in $(dirname "$(dirname "$bin")")"
