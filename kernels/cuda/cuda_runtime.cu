@@ -2,6 +2,8 @@
 #include <cuda_runtime.h>
 #ifndef CUBIAS_EMU
 #include <dlfcn.h>
+
+#include <atomic>
 #endif
 
 #include "../backend.h"
@@ -62,14 +64,23 @@ static int context_active(void) {
   // calling thread's context, 0 before.
   return cubias_emu_context_active();
 #else
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-  if (!lib) return 0;
+  // Once the driver is found loaded, its entry point is kept (the library stays
+  // loaded): a CPU handle's later checks cost one call, not a loader look-up.
   typedef int (*get_current_t)(void **);
-  get_current_t get_current = (get_current_t)dlsym(lib, "cuCtxGetCurrent");
+  static std::atomic<get_current_t> cached{nullptr};
+  get_current_t get_current = cached.load(std::memory_order_acquire);
+  if (!get_current) {
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (!lib) return 0;
+    get_current = (get_current_t)dlsym(lib, "cuCtxGetCurrent");
+    if (!get_current) {
+      dlclose(lib);
+      return 0;
+    }
+    cached.store(get_current, std::memory_order_release);
+  }
   void *ctx = nullptr;
-  const int active = get_current && get_current(&ctx) == 0 && ctx != nullptr;
-  dlclose(lib);
-  return active;
+  return get_current(&ctx) == 0 && ctx != nullptr;
 #endif
 }
 
