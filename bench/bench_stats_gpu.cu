@@ -21,6 +21,7 @@
 
 #include "cubias.h"
 #include "../kernels/cuda/stats_launch.h"
+#include "timed_pass.h"
 
 #define CK(x)                                                                         \
   do {                                                                                \
@@ -40,38 +41,17 @@
   } while (0)
 
 // Errors of releases (cudaFree, cublasDestroy, ...): reported, and the exit status says so.
-static int g_release_errors = 0;
-static void released(bool ok, const char *what, const char *why) {
-  if (!ok) fprintf(stderr, "bench_stats_gpu: %s failed: %s\n", what, why), ++g_release_errors;
-}
-static void released(cudaError_t e, const char *what) { released(e == cudaSuccess, what, cudaGetErrorString(e)); }
+static bench::ReleaseLog released;
 
 static const size_t kFlushBytes = 256ull << 20;  // > L2 of every current GPU
 
-struct Timer {
-  cudaEvent_t a, b;
-  Timer() { CK(cudaEventCreate(&a)); CK(cudaEventCreate(&b)); }
-  ~Timer() { cudaEventDestroy(a); cudaEventDestroy(b); }
-};
-
-// Median milliseconds of fn(), the L2 flushed (untimed) before each run.
+// Median milliseconds of fn() (copy, peers: no status to check), the L2 flushed
+// (untimed) before each run; a failing CUDA call of the timing ends the benchmark.
 template <class Fn>
 static double median_ms(int reps, void *flush, Fn &&fn) {
-  Timer t;
-  std::vector<float> ms;
-  fn();  // warm-up
-  for (int r = 0; r < reps; ++r) {
-    CK(cudaMemsetAsync(flush, r & 0xff, kFlushBytes));
-    CK(cudaEventRecord(t.a));
-    fn();
-    CK(cudaEventRecord(t.b));
-    CK(cudaEventSynchronize(t.b));
-    float m;
-    CK(cudaEventElapsedTime(&m, t.a, t.b));
-    ms.push_back(m);
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  const bench::Timing t = bench::time_pass(reps, flush, kFlushBytes, [&] { fn(); return true; });
+  if (t.error) fprintf(stderr, "bench_stats_gpu: timing failed: %s\n", t.error), exit(1);
+  return t.ms;
 }
 
 __global__ void to_dtype(const float *in, void *out, int dtype, size_t n) {
@@ -335,15 +315,13 @@ int main(int argc, char **argv) {
           CB(cubias_stats_destroy(cs));
         }
         CB(cubias_reserve_workspace(gpu, &v));
-        // A pass that fails is reported as failed, never timed as a bandwidth.
-        bool pass_ok = true;
-        double ms = median_ms(reps, flush, [&] {
-          pass_ok = pass_ok && cubias_stats_reset(gpu, st) == CUBIAS_STATUS_SUCCESS &&
-                    cubias_stats_accumulate(gpu, st, &v) == CUBIAS_STATUS_SUCCESS;
-        });
-        if (!pass_ok) {
-          printf("%-6s %-5s the statistics pass FAILED: %s\n", s.layout, dtname[dt], cubias_get_last_error(gpu));
-          ms = NAN;
+        // A pass that fails is reported as failed, never timed as a bandwidth (ms is NAN).
+        const bench::Timing pass =
+            bench::time_pass(reps, flush, kFlushBytes, [&] { return bench::stats_pass(gpu, st, &v); });
+        const double ms = pass.ms;
+        if (pass.error) {
+          printf("%-6s %-5s the statistics pass FAILED: %s; %s\n", s.layout, dtname[dt], pass.error,
+                 cubias_get_last_error(gpu));
           ++failed_passes;
         }
         double *d_mv;
@@ -390,5 +368,5 @@ int main(int argc, char **argv) {
   released(cudaFree(flush), "cudaFree"), released(cudaFree(buf), "cudaFree");
   released(cudaFree(copy_dst), "cudaFree"), released(cudaFree(src32), "cudaFree");
   if (failed_passes) printf("%d statistics passes FAILED\n", failed_passes);
-  return failed_passes || g_release_errors ? 1 : 0;
+  return failed_passes || released.errors ? 1 : 0;
 }
