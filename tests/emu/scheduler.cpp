@@ -64,6 +64,7 @@ struct Fiber {
   uint3 idx{0, 0, 0};
   State state = kRunnable;
   uint64_t result = 0;
+  int vote = 0;  // this thread's __syncthreads_or predicate
   void *fake = nullptr;  // ASan's fake stack while switched out
 };
 
@@ -351,6 +352,18 @@ void syncthreads() {
   if (!g_run.cur) fault("__syncthreads outside a kernel");
   g_run.cur->state = kBarrier;
   yield_to_scheduler();
+}
+
+// The vote is read between two barriers, so no thread can overwrite its vote
+// (in the next call) before every thread has read them all.
+int syncthreads_or(int pred) {
+  if (!g_run.cur) fault("__syncthreads_or outside a kernel");
+  g_run.cur->vote = pred != 0;
+  syncthreads();
+  int any = 0;
+  for (int t = 0; t < g_run.nthreads; ++t) any |= g_run.fibers[t].vote;
+  syncthreads();
+  return any;
 }
 
 unsigned existing_lanes() {

@@ -101,6 +101,32 @@ TEST(EmuDevice, BarrierIsRealAndAMissingOneShows) {
   cudaFree(d);
 }
 
+// Thread `voter` of block b votes when b is odd; each thread records the answer twice
+// (the second call must not see the first call's votes).
+__global__ void vote_kernel(int *out, int voter) {
+  const int t = threadIdx.x, n = blockDim.x, b = blockIdx.x;
+  const int first = __syncthreads_or(t == voter && (b & 1));
+  const int second = __syncthreads_or(0);
+  out[(b * n + t) * 2] = first;
+  out[(b * n + t) * 2 + 1] = second;
+}
+
+TEST(EmuDevice, SyncthreadsOrSeesEveryThreadsVote) {
+  const int n = 256, blocks = 4;
+  int *d = device_array<int>(n * blocks * 2);
+  std::vector<int> h(n * blocks * 2);
+  for (int voter : {0, 97, 255}) {
+    launch<vote_kernel>("vote_kernel", blocks, n, d, voter);
+    ASSERT_EQ(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+    for (int b = 0; b < blocks; ++b)
+      for (int t = 0; t < n; ++t) {
+        ASSERT_EQ(h[(b * n + t) * 2], b & 1) << "voter " << voter << " block " << b << " thread " << t;
+        ASSERT_EQ(h[(b * n + t) * 2 + 1], 0) << "voter " << voter << " block " << b << " thread " << t;
+      }
+  }
+  cudaFree(d);
+}
+
 __global__ void vec_load_kernel(const char *p, unsigned *out) { out[0] = __ldg((const uint4 *)p).x; }
 
 __global__ void early_exit_kernel(int *out) {

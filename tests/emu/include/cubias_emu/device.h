@@ -41,6 +41,7 @@ namespace cubias_emu {
 // live allocation of the current device or inside shared memory.
 void check_access(const void *p, size_t bytes, size_t align, const char *what);
 void syncthreads();
+int syncthreads_or(int pred);  // a barrier that also returns whether any thread's pred != 0
 // Warp rendezvous: every lane of `mask` arrives with the same op; returns this
 // lane's result bits (shuffles) or the ballot of the predicates.
 enum WarpOp { kShflIdx, kShflUp, kShflDown, kShflXor, kBallot, kSyncWarp };
@@ -72,6 +73,7 @@ inline T shfl(WarpOp op, unsigned mask, T v, int arg, int width) {
 #define CUBIAS_EMU_PLANT(n) (::cubias_emu::planted(n))
 
 inline void __syncthreads() { cubias_emu::syncthreads(); }
+inline int __syncthreads_or(int pred) { return cubias_emu::syncthreads_or(pred); }
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
   cubias_emu::warp_op(cubias_emu::kSyncWarp, mask, 0, 0, 32);
 }
