@@ -35,10 +35,10 @@ void accumulate(cubias_handle_t h, cubias_stats_t s, const cubias_tensor_t *v, i
 }
 
 // NCHW planes (the layout where the old kernel's neighbouring threads read
-// `inner` apart), 3 channels of 1800 entries in two tensors (two batches).
+// `inner` apart), 3 channels of 900 entries in two tensors (two batches).
 TEST(DeriveCudaWork, SymmetricShiftSumsEachChunkWithABlock) {
   CUBIAS_REQUIRE_GPU_OR_SKIP();
-  const int64_t N = 6, C = 3, HW = 300, split = 2;
+  const int64_t N = 6, C = 3, HW = 150, split = 2;
   std::mt19937_64 g(41);
   std::normal_distribution<double> nd(0.0, 1.0);
   std::exponential_distribution<double> ex(1.0);
