@@ -211,6 +211,39 @@ TEST(EmuDevice, TwoDevicesAndPointerAttributes) {
   cudaSetDevice(0);
 }
 
+// Each thread adds 1 to its block's shared counter and to out[t % 2]; the
+// block's thread 0 adds the shared total to out[2].
+__global__ void atomics_kernel(unsigned *out) {
+  __shared__ unsigned n;
+  if (threadIdx.x == 0) n = 0;
+  __syncthreads();
+  atomicAdd(&n, 1u);
+  atomicAdd(&out[threadIdx.x % 2], 1u);
+  __syncthreads();
+  if (threadIdx.x == 0) atomicAdd(&out[2], n);
+}
+
+TEST(EmuDevice, TallyCountsBlocksAndDeviceMemoryAtomics) {
+  unsigned *d = device_array<unsigned>(3);
+  ASSERT_EQ(cudaMemset(d, 0, 12), cudaSuccess);
+  EXPECT_EQ(cubias_emu_kernel_tally("atomics_kernel").launches, 0);
+  launch<atomics_kernel>("atomics_kernel", 3, 64, d);
+  launch<atomics_kernel>("atomics_kernel", 2, 32, d);
+  unsigned h[3];
+  ASSERT_EQ(cudaMemcpy(h, d, 12, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(h[0] + h[1], 3u * 64 + 2 * 32);
+  EXPECT_EQ(h[2], 3u * 64 + 2 * 32);
+  const cubias_emu_kernel_tally_t t = cubias_emu_kernel_tally("atomics_kernel");
+  EXPECT_EQ(t.launches, 2);
+  EXPECT_EQ(t.blocks, 5);
+  EXPECT_EQ(t.threads, 3 * 64 + 2 * 32);
+  EXPECT_EQ(t.block_threads, 64);
+  EXPECT_EQ(t.global_atomics, 3 * 64 + 2 * 32 + 5);  // the shared counter's are not counted
+  EXPECT_EQ(t.max_address_atomics, 3 * 32);  // out[0] in the first grid
+  EXPECT_EQ(cubias_emu_kernel_tally("write_kernel").launches, 0);
+  cudaFree(d);
+}
+
 TEST(EmuDevice, CaptureRecordsAndGraphReplays) {
   int *d = device_array<int>(32);
   cudaStream_t s;
