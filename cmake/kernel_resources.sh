@@ -3,9 +3,11 @@
 #   kernel_resources.sh TABLE_DIR MAX_REGS[:ARCH=REGS...] NVCC ARGS...
 # Runs the compile with ptxas -v, prints one table per object (architecture,
 # registers, spill bytes, shared memory, kernel), keeps it in TABLE_DIR, and fails the
-# compile when a statistics kernel (rows_kernel, planes_kernel, merge_partials_kernel)
-# uses more than MAX_REGS registers: one 256-thread block per SM is not enough to keep
-# the memory bus busy. Spills already fail the compile (-Xptxas=-warn-spills,-Werror).
+# compile when a statistics kernel of the hot pass (rows_kernel, planes_kernel,
+# merge_partials_kernel) uses more than MAX_REGS registers: one 256-thread block per
+# SM is not enough to keep the memory bus busy. Their redo kernels (rows_redo_kernel,
+# planes_redo_kernel) run only for blocks whose data float cannot hold and are not
+# bound. Spills fail every compile (-Xptxas=-warn-spills,-Werror).
 set -uo pipefail
 dir=$1 max=$2
 shift 2

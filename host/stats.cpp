@@ -13,8 +13,8 @@ static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA
 
 size_t cubias_stats_workspace_bytes(cubias_handle_t h, const cubias_plan_t *plan,
                                     int64_t channels) {
-  if (!is_cuda(h)) return cubias_cpu_stats_workspace_bytes(plan, channels);
-  return (size_t)CUBIAS_MOMENT_FIELDS * sizeof(double) * (size_t)plan->nchunks * (size_t)channels;
+  return is_cuda(h) ? cubias_cuda_stats_workspace_bytes(plan, channels)
+                    : cubias_cpu_stats_workspace_bytes(plan, channels);
 }
 
 extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channels,

@@ -816,8 +816,10 @@ extern "C" {
  * n_layers weights (double, backend memory): sigma_w^2 of the mean-field theory,
  * 2 for He initialisation. One pass over each W; deterministic (fixed chunks,
  * float runs of 16 squares folded into fp64, fixed merge trees; the CPU and
- * CUDA backends give the same bits). A NaN/Inf weight makes its layer's value
- * NaN/Inf. Stream-ordered, no synchronisation; uses the handle's workspace. */
+ * CUDA backends give the same bits). Every finite weight counts: a run whose
+ * float squares overflow (|w| above ~1.8e19) or may round below FLT_MIN (|w|
+ * below ~1e-19, zeros included) is redone with double squares. A NaN/Inf weight
+ * makes its layer's value NaN/Inf. Stream-ordered, no synchronisation; uses the handle's workspace. */
 CUBIAS_API cubias_status_t cubias_weight_gain(cubias_handle_t handle, int n_layers,
                                               const cubias_weight_t *h_weights, double *d_out);
 

@@ -17,11 +17,15 @@
  * N(1e4, 1) data stays accurate. */
 #define CUBIAS_RUN_LEN 16
 
+/* The scalar lane of the CUDA kernels keeps as few registers as the step allows:
+ * entries > 0 count straight into POS, and the entries pushed are the caller's
+ * count, the same for every lane of a thread (NF = pushed - N, set at the end by
+ * cubias_lane_close). */
 typedef struct cubias_lane {
   float p;                     /* pivot, valid once have != 0 */
   float s1, s2, f1, f2, g2;    /* current run sums            */
   float mn, mx;
-  int have, n, pos, seen;      /* run counts: finite, > 0, pushed */
+  int have, n;                 /* pivot found; the run's finite entries */
   double S1, S2, F1, F2, G2;   /* totals                      */
   int N, POS, NF;              /* a chunk holds < 2^31 entries */
 } cubias_lane_t;
@@ -31,7 +35,7 @@ CUBIAS_HD void cubias_lane_init(cubias_lane_t *l) {
   l->s1 = l->s2 = l->f1 = l->f2 = l->g2 = 0.0f;
   l->mn = INFINITY;
   l->mx = -INFINITY;
-  l->have = l->n = l->pos = l->seen = 0;
+  l->have = l->n = 0;
   l->S1 = l->S2 = l->F1 = l->F2 = l->G2 = 0.0;
   l->N = l->POS = l->NF = 0;
 }
@@ -92,8 +96,7 @@ CUBIAS_HD void cubias_elem(F x, F p, int act, float slope, F &s1, F &s2, F &f1, 
 template <int CLASS>
 CUBIAS_HD void cubias_lane_push(cubias_lane_t *l, float x, int act, float slope) {
   cubias_elem<CLASS>(x, l->p, act, slope, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx,
-                     l->n, l->pos);
-  l->seen++;
+                     l->n, l->POS);
 }
 
 /* Fold a run into the double totals (the class skips unused sums), then
@@ -168,6 +171,13 @@ CUBIAS_HD I cubias_run_suspect(F s2, F f2, I n) {
   return over | ((s2 < CUBIAS_RUN_TINY_S2) & (n > 0));
 }
 
+/* Whether a scalar lane's run must be redone in double: the cheap test first. */
+template <int CLASS>
+CUBIAS_HD bool cubias_run_needs_wide(float p, float s2, float f2, float mn, float mx, int n,
+                                     int pos) {
+  return cubias_run_suspect<CLASS>(s2, f2, n) && cubias_run_unsafe<CLASS>(p, s2, f2, mn, mx, n, pos);
+}
+
 /* The run's sums in double: its entries at(0) .. at(count - 1) (non-finite ones
  * skipped, as the float step does), deviations from p, squares, and phi as the
  * float step takes it (ACT as in cubias_elem), except leaky ReLU's, which is
@@ -208,7 +218,7 @@ CUBIAS_HD void cubias_finish_run(float &p, float &s1, float &s2, float &f1, floa
                                  float mn, float mx, int &n, int &pos, int &seen, double &S1,
                                  double &S2, double &F1, double &F2, double &G2, int &N, int &POS,
                                  int &NF, At at, int act, float slope) {
-  if (cubias_run_suspect<CLASS>(s2, f2, n) && cubias_run_unsafe<CLASS>(p, s2, f2, mn, mx, n, pos)) {
+  if (cubias_run_needs_wide<CLASS>(p, s2, f2, mn, mx, n, pos)) {
     double w1, w2, v1, v2, u2;
     cubias_run_wide<CLASS, ACT>(at, seen, p, act, slope, w1, w2, v1, v2, u2);
     cubias_fold_run<CLASS>(p, w1, w2, v1, v2, u2, mn, mx, n, pos, seen, S1, S2, F1, F2, G2, N, POS,
@@ -220,12 +230,37 @@ CUBIAS_HD void cubias_finish_run(float &p, float &s1, float &s2, float &f1, floa
   }
 }
 
-/* Fold a lane's run (the CUDA kernels); at(q) as in cubias_finish_run. */
+/* The scalar lane has no run count of entries > 0 (they go to POS at once); where
+ * the run checks read it (p == 0, every finite entry >= min >= 0: a run of zeros?),
+ * s1 != 0 answers the same: s1 sums the run's x - 0 >= 0, zero only if each is. */
+CUBIAS_HD int cubias_lane_run_pos(const cubias_lane_t *l) { return l->s1 != 0.0f; }
+
+/* Fold a lane's run (the CUDA redo kernels), with the double redo where float cannot
+ * hold it: `seen` entries were pushed since the last fold, at(q) as in
+ * cubias_finish_run. The run's entries > 0 are in POS already: sunk here. */
 template <int CLASS, class At>
-CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l, At at, int act, float slope) {
-  cubias_finish_run<CLASS, -1>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx, l->n, l->pos,
-                               l->seen, l->S1, l->S2, l->F1, l->F2, l->G2, l->N, l->POS, l->NF, at,
-                               act, slope);
+CUBIAS_HD void cubias_lane_flush(cubias_lane_t *l, int seen, At at, int act, float slope) {
+  int pos = cubias_lane_run_pos(l), sunk = 0, nf = 0;
+  cubias_finish_run<CLASS, -1>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx, l->n, pos,
+                               seen, l->S1, l->S2, l->F1, l->F2, l->G2, l->N, sunk, nf, at, act,
+                               slope);
+}
+
+/* The lane's non-finite count, once every entry is pushed: pushed - finite. */
+CUBIAS_HD void cubias_lane_close(cubias_lane_t *l, int pushed) { l->NF = pushed - l->N; }
+
+/* Fold a lane's run in float only, returning whether it needed the double redo
+ * (then the lane's totals are wrong). The CUDA statistics kernels' hot pass: the
+ * redo's registers stay out of it, and a block with such a run is recomputed
+ * whole by its redo kernel, which flushes with cubias_lane_flush. */
+template <int CLASS>
+CUBIAS_HD bool cubias_lane_fold_float(cubias_lane_t *l) {
+  const bool wide = cubias_run_needs_wide<CLASS>(l->p, l->s2, l->f2, l->mn, l->mx, l->n,
+                                                 cubias_lane_run_pos(l));
+  int pos = 0, sunk = 0, seen = l->n, nf = 0;  // POS and NF are counted elsewhere
+  cubias_fold_run<CLASS>(l->p, l->s1, l->s2, l->f1, l->f2, l->g2, l->mn, l->mx, l->n, pos, seen,
+                         l->S1, l->S2, l->F1, l->F2, l->G2, l->N, sunk, nf);
+  return wide;
 }
 
 /* A flushed lane as mergeable moments. */
@@ -237,7 +272,7 @@ CUBIAS_HD cubias_moments_t cubias_lane_moments(const cubias_lane_t *l) {
   m.positive = l->POS;
   if (l->N > 0) {
     double n = (double)l->N;
-    double dm = l->S1 / n;
+    double dm = cubias_div_count(l->S1, n);
     m.mean = (double)l->p + dm;
     double m2 = l->S2 - l->S1 * dm;
     m.m2 = m2 > 0.0 ? m2 : 0.0;

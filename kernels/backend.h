@@ -50,6 +50,7 @@ int cubias_mul_ok(int64_t a, int64_t b, int64_t *out);
 /* Workspace of at least `bytes` in backend memory (cached in the handle). */
 cubias_status_t cubias_workspace(cubias_handle_t h, size_t bytes, void **ws);
 size_t cubias_cpu_stats_workspace_bytes(const cubias_plan_t *plan, int64_t channels);
+size_t cubias_cuda_stats_workspace_bytes(const cubias_plan_t *plan, int64_t channels);
 
 /* Export header, the first CUBIAS_EXPORT_HEADER bytes of an exported buffer. */
 #define CUBIAS_EXPORT_HEADER 64

@@ -122,14 +122,26 @@ CUBIAS_HD float cubias_gain_fadd(float a, float b) {
 }
 
 /* Square of logical entry e (see above). */
-CUBIAS_HD float cubias_wplan_sq(const void *w, int dtype, const cubias_wplan_t *p, int64_t e) {
+CUBIAS_HD float cubias_wplan_load(const void *w, int dtype, const cubias_wplan_t *p, int64_t e) {
   int64_t off = e;
   if (p->ld != p->len) {
     int64_t line = e / p->len;
     off = line * p->ld + (e - line * p->len);
   }
-  return cubias_gain_sq(cubias_load_as(w, dtype, off));
+  return cubias_load_as(w, dtype, off);
 }
+
+CUBIAS_HD float cubias_wplan_sq(const void *w, int dtype, const cubias_wplan_t *p, int64_t e) {
+  return cubias_gain_sq(cubias_wplan_load(w, dtype, p, e));
+}
+
+/* A float run of squares is right to rounding unless a square or the sum passed
+ * FLT_MAX (|w| above ~1.8e19: +Inf) or a square fell below FLT_MIN, where float
+ * rounds in absolute steps of 2^-149 (|w| below ~1e-19; zero weights included): a
+ * run below 2^-100 may hold such squares, one above it only loses them below
+ * 2^-46 of its value. Such a run is redone with double squares (exact for every
+ * float: 2^-298 .. 2^256), as the statistics engine redoes its runs. */
+#define CUBIAS_GAIN_RUN_TINY 7.88860905e-31f /* 2^-100 */
 
 /* Lane t's double total over chunk j: runs of CUBIAS_GAIN_RUN float sums. */
 CUBIAS_HD double cubias_wplan_lane(const void *w, int dtype, const cubias_wplan_t *p, int64_t j,
@@ -139,10 +151,20 @@ CUBIAS_HD double cubias_wplan_lane(const void *w, int dtype, const cubias_wplan_
   double total = 0.0;
   int64_t e = c0 + t;
   while (e < c1) {
+    const int64_t first = e;
     float run = 0.0f;
     for (int k = 0; k < CUBIAS_GAIN_RUN && e < c1; ++k, e += CUBIAS_GAIN_LANES)
       run = cubias_gain_fadd(run, cubias_wplan_sq(w, dtype, p, e));
-    total += (double)run;
+    if (run < CUBIAS_GAIN_RUN_TINY || !(run <= FLT_MAX)) {  // also NaN: redone, stays NaN
+      double wide = 0.0;
+      for (int64_t q = first; q < e; q += CUBIAS_GAIN_LANES) {
+        const double x = (double)cubias_wplan_load(w, dtype, p, q);
+        wide += cubias_gain_dmul(x, x);
+      }
+      total += wide;
+    } else {
+      total += (double)run;
+    }
   }
   return total;
 }

@@ -38,7 +38,7 @@ CUBIAS_HD cubias_moments_t cubias_moments_merge(cubias_moments_t a, cubias_momen
     r.m2 = b.m2;
   } else {
     double n = (double)r.count;
-    double nb_over_n = (double)b.count / n;
+    double nb_over_n = cubias_div_count((double)b.count, n);
     double delta = b.mean - a.mean;
     r.mean = a.mean + delta * nb_over_n;
     r.m2 = a.m2 + b.m2 + delta * delta * (double)a.count * nb_over_n;

@@ -1,6 +1,8 @@
 // Weight statistics fan_in * E[W^2]: all three dtypes, both majors, packed and
 // padded leading dimensions (padding poisoned with NaN: never read), several
 // chunks, several layers in one call; against the fp64 reference.
+#include <cmath>
+
 #include "test_gain_common.h"
 #include "ref/gain_ref.h"
 
@@ -131,6 +133,43 @@ TEST_P(GainWeights, HeInitialisedIsTwo) {
   ASSERT_EQ(cubias_weight_gain(h, 1, &v, (double *)o.p), CUBIAS_STATUS_SUCCESS);
   o.download(&got, sizeof got);
   EXPECT_EQ(got, 2.0);
+}
+
+TEST_P(GainWeights, MagnitudesFloatCannotSquare) {
+  // Squares beyond FLT_MAX (|w| ~ 1e21, up to FLT_MAX itself) or below FLT_MIN (|w| ~ 1e-24,
+  // subnormal weights) are redone in double: the gain is right to fp64 rounding, not +Inf
+  // or 0. Mixed: ordinary weights with one huge entry in every 997. Zero weights give 0.
+  const int64_t out = 40, in = 1000;  // 10 chunks: several runs a lane
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<int> k(1, 255), sign(0, 1);
+  const double scales[] = {std::ldexp(1.0, 70), 1.3e38 / 256, std::ldexp(1.0, -80), 1e-40, 1.0, 0.0};
+  for (double scale : scales)
+    for (int mixed : {0, 1}) {
+      if (mixed && scale != 1.0) continue;
+      std::vector<float> w((size_t)(out * in));
+      std::vector<double> wd(w.size());
+      for (size_t i = 0; i < w.size(); ++i) {
+        double v = (sign(rng) ? -1 : 1) * k(rng) / 256.0 * scale;
+        if (mixed && i % 997 == 5) v *= 3e25;
+        w[i] = (float)v;
+        wd[i] = (double)w[i];  // the stored value (1e-40 is subnormal in float)
+      }
+      const double ref = gain_ref::weight_gain(wd, out, in);
+      GainBuf d(cuda, w.data(), w.size() * 4);
+      cubias_weight_t v;
+      ASSERT_EQ(cubias_weight_make(&v, d.p, CUBIAS_DTYPE_F32, out, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), 0);
+      double poison = NAN, got;
+      GainBuf o(cuda, &poison, sizeof poison);
+      ASSERT_EQ(cubias_weight_gain(h, 1, &v, (double *)o.p), CUBIAS_STATUS_SUCCESS)
+          << cubias_get_last_error(h);
+      o.download(&got, sizeof got);
+      if (scale == 0.0) {
+        EXPECT_EQ(got, 0.0);
+      } else {
+        ASSERT_TRUE(std::isfinite(ref) && ref > 0.0) << scale;
+        EXPECT_NEAR(got, ref, 1e-6 * ref) << "scale " << scale << " mixed " << mixed;
+      }
+    }
 }
 
 #ifdef CUBIAS_HAVE_CUDA

@@ -65,6 +65,8 @@ TEST(StatsLaunch, EveryEntryReadOnceAndBusyCountRight) {
       EXPECT_GE(L.block_y, 1);
       EXPECT_LE((int64_t)L.block_x * L.block_y, CUBIAS_STATS_BLOCK);
       EXPECT_LE(L.grid_y, 65535);
+      // The workspace holds one redo flag per (chunk, channel) pair, one per block at most.
+      EXPECT_LE(L.grid_x * L.grid_y, plan.nchunks * s.channels);
       if (!L.rows_layout) EXPECT_EQ(L.block_x % L.seg, 0);
       const int64_t busy = walk(s, plan, L, hits);
       EXPECT_EQ(busy, L.busy);

@@ -24,6 +24,7 @@ void cubias_cuda_restore_device(int) {}
 cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *, const void *, size_t, int) {
   return absent(h);
 }
+size_t cubias_cuda_stats_workspace_bytes(const cubias_plan_t *, int64_t) { return 0; }
 cubias_status_t cubias_cuda_stats_reset(cubias_handle_t h, cubias_stats_t) { return absent(h); }
 cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t,
                                              const cubias_tensor_t *, const cubias_plan_t *,

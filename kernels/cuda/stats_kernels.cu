@@ -17,17 +17,18 @@
 namespace {
 
 constexpr int kBlock = CUBIAS_STATS_BLOCK;
-// Blocks per SM for ptxas's register budget: rows 2 (128 registers, the budget
-// cmake/kernel_resources.sh enforces), planes 3 (85; 4 spilled on sm_120). Left to
-// itself, ptxas spends registers on the double redo of a run (kernels/accumulate.h).
-// sm_100 and sm_120: with two blocks ptxas spills the rows kernels (the double redo
-// of a rare run and the ReLU lanes), so one, at 150-155 registers: the one known
-// exception to the 128-register rule (cmake/kernel_resources.sh allows it there).
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 1000
-#define CUBIAS_STATS_MIN_BLOCKS_ROWS 1
-#else
+// Blocks per SM for ptxas's register budget: rows 2 (at most 128 registers, the
+// budget cmake/kernel_resources.sh enforces on every architecture), planes 3. Two
+// things kept the rows kernels over it on sm_100/sm_120 (150+ registers, or spills):
+//  - the double redo of a run float cannot hold (kernels/accumulate.h). The hot
+//    kernels fold every run in float and only flag a block holding such a run; the
+//    block's redo kernel, launched right after over the same grid, recomputes it with
+//    the redo (blocks not flagged return at once). The redo kernels run only for
+//    such data (|x| ~ 4e18 and up, or spreads below ~1e-19) and may take more
+//    registers (one block per SM; no spills, which fail the build);
+//  - IEEE double division calls a slow-path subroutine, and the lanes live across
+//    that call in the block's merge tree spilled: cubias_div_count has no call.
 #define CUBIAS_STATS_MIN_BLOCKS_ROWS 2
-#endif
 #define CUBIAS_STATS_MIN_BLOCKS_PLANES 3
 
 template <int BYTES> struct VecOf;
@@ -95,12 +96,28 @@ __device__ __forceinline__ cubias_moments_t warp_merge(cubias_moments_t m, int w
   return m;
 }
 
+// Which block of the grid this is: the index of its redo flag.
+__device__ __forceinline__ int64_t block_index() {
+  return (int64_t)blockIdx.y * gridDim.x + blockIdx.x;
+}
+
+// The end of a pass's accumulation: the hot pass (WIDE false) records whether any
+// thread of the block folded a run float could not hold (every thread must call).
+template <bool WIDE>
+__device__ __forceinline__ void flag_block(bool redo, int *flags) {
+  if (!WIDE) {
+    const int any = __syncthreads_or(redo);
+    if (threadIdx.x == 0 && threadIdx.y == 0) flags[block_index()] = any;
+  }
+}
+
 // Rows layout (inner == 1): the map of kernels/cuda/stats_launch.h. A thread's
-// lanes past the last channel (C % V != 0, scalar path only) stay empty.
-template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_ROWS)
-    rows_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
-                cubias_plan_t plan, int act, float slope, double *__restrict__ partials) {
+// lanes past the last channel (C % V != 0, scalar path only) stay empty. WIDE: the
+// redo kernel's pass, folding runs with the double redo where float cannot hold them.
+template <class DT, int V, int CLASS, bool VEC, bool WIDE>
+__device__ __forceinline__ void rows_pass(const typename DT::storage *__restrict__ x, int64_t rows,
+                                          int64_t C, const cubias_plan_t &plan, int act,
+                                          float slope, double *__restrict__ partials, int *flags) {
   const int tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
   const int64_t c0 = ((int64_t)blockIdx.x * bx + tx) * V;
   const int64_t j = blockIdx.y;
@@ -108,6 +125,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_RO
   const int64_t r1 = min(rows, r0 + plan.chunk + (CUBIAS_EMU_PLANT(2) ? 1 : 0));
   const int n = c0 < C ? (int)min((int64_t)V, C - c0) : 0;  // lanes holding a channel
   cubias_lane_t lane[V];
+  bool redo = false;
 #pragma unroll
   for (int k = 0; k < V; ++k) cubias_lane_init(&lane[k]);
   if (n > 0) {
@@ -140,12 +158,20 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_RO
         r += by;
       }
 #pragma unroll
-      for (int k = 0; k < V; ++k)
-        cubias_lane_flush<CLASS>(
-            &lane[k], [&](int q) { return DT::get(x[(run + (int64_t)q * by) * C + c0 + k]); }, act,
-            slope);
+      for (int k = 0; k < V; ++k) {
+        if constexpr (WIDE)
+          cubias_lane_flush<CLASS>(
+              &lane[k], (int)((r - run) / by),
+              [&](int q) { return DT::get(x[(run + (int64_t)q * by) * C + c0 + k]); }, act, slope);
+        else
+          redo |= cubias_lane_fold_float<CLASS>(&lane[k]);
+      }
     }
+    // Every lane holding a channel took one entry per row walked.
+#pragma unroll
+    for (int k = 0; k < V; ++k) cubias_lane_close(&lane[k], (int)((r - r0 - ty) / by));
   }
+  flag_block<WIDE>(redo, flags);
   __shared__ cubias_moments_t sm[CUBIAS_STATS_BLOCK];
   const int tid = ty * bx + tx;
   int top = 1;
@@ -162,6 +188,23 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_RO
       cubias_moments_store(partials, plan.nchunks * C, cubias_partial_index(j, C, c0 + k), sm[tx]);
     __syncthreads();
   }
+}
+
+template <class DT, int V, int CLASS, bool VEC>
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_ROWS)
+    rows_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
+                cubias_plan_t plan, int act, float slope, double *__restrict__ partials,
+                int *flags) {
+  rows_pass<DT, V, CLASS, VEC, false>(x, rows, C, plan, act, slope, partials, flags);
+}
+
+template <class DT, int V, int CLASS, bool VEC>
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 1)
+    rows_redo_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
+                     cubias_plan_t plan, int act, float slope, double *__restrict__ partials,
+                     int *flags) {
+  if (!flags[block_index()]) return;  // uniform over the block
+  rows_pass<DT, V, CLASS, VEC, true>(x, rows, C, plan, act, slope, partials, flags);
 }
 
 // Position e = o * inner + i within a channel, advanced in steps.
@@ -201,11 +244,12 @@ __device__ __forceinline__ void load_plane_group(const typename DT::storage *x, 
 }
 
 // Planes layout (inner > 1): the map of kernels/cuda/stats_launch.h, `seg` threads
-// per (chunk, channel) pair p = j * C + c.
-template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PLANES)
-    planes_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
-                  cubias_plan_t plan, int seg, int act, float slope, double *__restrict__ partials) {
+// per (chunk, channel) pair p = j * C + c. WIDE as in rows_pass.
+template <class DT, int V, int CLASS, bool VEC, bool WIDE>
+__device__ __forceinline__ void planes_pass(const typename DT::storage *__restrict__ x, int64_t C,
+                                            int64_t inner, const cubias_plan_t &plan, int seg,
+                                            int act, float slope, double *__restrict__ partials,
+                                            int *flags) {
   const int t = threadIdx.x & (seg - 1);
   const int64_t pair = (int64_t)blockIdx.x * (blockDim.x / seg) + threadIdx.x / seg;
   const bool live = pair < plan.nchunks * C;
@@ -215,6 +259,8 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PL
   constexpr int kSteps = CUBIAS_RUN_LEN / V;
   const PlaneCursor start(j * plan.chunk + (int64_t)t * V, inner);
   cubias_lane_t lane;
+  bool redo = false;
+  int pushed = 0;
   cubias_lane_init(&lane);
   for (PlaneCursor q = start; q.e < e1 && !lane.have; q.advance(step, inner)) {
     float v[V];
@@ -226,6 +272,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PL
   PlaneCursor q = start;
   while (q.e < e1) {
     const int64_t run = q.e;  // read back only to redo a run in double
+    const int run_pushed = pushed;
 #pragma unroll 2
     for (int s = 0; s < kSteps; ++s) {
       if (q.e >= e1) break;
@@ -233,14 +280,19 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PL
       load_plane_group<DT, V, VEC>(x, C, inner, c, q, e1, v);
 #pragma unroll
       for (int k = 0; k < V; ++k)
-        if (VEC || q.e + k < e1) cubias_lane_push<CLASS>(&lane, v[k], act, slope);
+        if (VEC || q.e + k < e1) cubias_lane_push<CLASS>(&lane, v[k], act, slope), ++pushed;
       q.advance(step, inner);
     }
-    cubias_lane_flush<CLASS>(&lane, [=](int k) {
-      const int64_t e = run + (int64_t)(k / V) * step + k % V, o = e / inner;
-      return DT::get(x[(o * C + c) * inner + (e - o * inner)]);
-    }, act, slope);
+    if constexpr (WIDE)
+      cubias_lane_flush<CLASS>(&lane, pushed - run_pushed, [=](int k) {
+        const int64_t e = run + (int64_t)(k / V) * step + k % V, o = e / inner;
+        return DT::get(x[(o * C + c) * inner + (e - o * inner)]);
+      }, act, slope);
+    else
+      redo |= cubias_lane_fold_float<CLASS>(&lane);
   }
+  cubias_lane_close(&lane, pushed);
+  flag_block<WIDE>(redo, flags);
   // The segment's tree: within the warp (width seg), then over its warps.
   cubias_moments_t m = warp_merge(cubias_lane_moments<CLASS>(&lane), seg < 32 ? seg : 32);
   if (seg > 32) {  // uniform over the block
@@ -254,6 +306,23 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PL
     }
   }
   if (t == 0 && live) cubias_moments_store(partials, plan.nchunks * C, pair, m);
+}
+
+template <class DT, int V, int CLASS, bool VEC>
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PLANES)
+    planes_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
+                  cubias_plan_t plan, int seg, int act, float slope,
+                  double *__restrict__ partials, int *flags) {
+  planes_pass<DT, V, CLASS, VEC, false>(x, C, inner, plan, seg, act, slope, partials, flags);
+}
+
+template <class DT, int V, int CLASS, bool VEC>
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 1)
+    planes_redo_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
+                       cubias_plan_t plan, int seg, int act, float slope,
+                       double *__restrict__ partials, int *flags) {
+  if (!flags[block_index()]) return;  // uniform over the block
+  planes_pass<DT, V, CLASS, VEC, true>(x, C, inner, plan, seg, act, slope, partials, flags);
 }
 
 // One warp per channel: the fixed order of kernels/plan.h, then into the state.
@@ -299,9 +368,16 @@ __global__ void write_header_kernel(cubias_export_header_t hdr, cubias_export_he
 
 
 
+// A pass: the hot kernel, then its redo kernel over the same grid.
+template <auto HOT, auto REDO, class... A>
+void launch_pass(dim3 grid, dim3 block, cudaStream_t st, const A &...args) {
+  cubias_launch<HOT>(grid, block, 0, st, args...);
+  cubias_launch<REDO>(grid, block, 0, st, args...);
+}
+
 template <class DT, int CLASS>
 void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int act, float slope,
-                       double *partials, cudaStream_t st) {
+                       double *partials, int *flags, cudaStream_t st) {
   typedef typename DT::storage S;
   constexpr int V = CLASS == CUBIAS_CLASS_SMOOTH ? 1 : 4;  // cubias_stats_lanes
   const cubias_stats_launch_t L = cubias_stats_launch_shape(x->outer, x->channels, x->inner, plan, CLASS);
@@ -312,22 +388,32 @@ void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int 
   const dim3 grid((unsigned)L.grid_x, (unsigned)L.grid_y);
   if (L.rows_layout) {
     if (aligned && C % V == 0)
-      cubias_launch<rows_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, x->outer, C, plan,
-                                                     act, slope, partials);
+      launch_pass<rows_kernel<DT, V, CLASS, true>, rows_redo_kernel<DT, V, CLASS, true>>(
+          grid, block, st, data, x->outer, C, plan, act, slope, partials, flags);
     else
-      cubias_launch<rows_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, x->outer, C, plan,
-                                                      act, slope, partials);
+      launch_pass<rows_kernel<DT, V, CLASS, false>, rows_redo_kernel<DT, V, CLASS, false>>(
+          grid, block, st, data, x->outer, C, plan, act, slope, partials, flags);
   } else {
     if (aligned && x->inner % V == 0)
-      cubias_launch<planes_kernel<DT, V, CLASS, true>>(grid, block, 0, st, data, C, x->inner, plan,
-                                                       L.seg, act, slope, partials);
+      launch_pass<planes_kernel<DT, V, CLASS, true>, planes_redo_kernel<DT, V, CLASS, true>>(
+          grid, block, st, data, C, x->inner, plan, L.seg, act, slope, partials, flags);
     else
-      cubias_launch<planes_kernel<DT, V, CLASS, false>>(grid, block, 0, st, data, C, x->inner, plan,
-                                                        L.seg, act, slope, partials);
+      launch_pass<planes_kernel<DT, V, CLASS, false>, planes_redo_kernel<DT, V, CLASS, false>>(
+          grid, block, st, data, C, x->inner, plan, L.seg, act, slope, partials, flags);
   }
 }
 
+size_t partial_slots(const cubias_plan_t *plan, int64_t channels) {
+  return (size_t)plan->nchunks * (size_t)channels;
+}
+
 }  // namespace
+
+// The partials, then one redo flag per block: a pass launches at most one block per
+// (chunk, channel) pair (kernels/cuda/stats_launch.h).
+size_t cubias_cuda_stats_workspace_bytes(const cubias_plan_t *plan, int64_t channels) {
+  return partial_slots(plan, channels) * (CUBIAS_MOMENT_FIELDS * sizeof(double) + sizeof(int));
+}
 
 cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s,
                                              const cubias_tensor_t *x, const cubias_plan_t *plan,
@@ -337,9 +423,11 @@ cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s
                        "cubias_stats_accumulate: %lld channels exceed the CUDA grid limit",
                        (long long)x->channels);
   double *partials = (double *)ws;
+  int *flags = (int *)(partials + partial_slots(plan, x->channels) * CUBIAS_MOMENT_FIELDS);
   cudaStream_t st = stream_of(h);
   cubias_dispatch((int)x->dtype, s->act, [&](auto dt, auto cls) {
-    launch_accumulate<decltype(dt), decltype(cls)::value>(x, *plan, s->act, s->slope, partials, st);
+    launch_accumulate<decltype(dt), decltype(cls)::value>(x, *plan, s->act, s->slope, partials,
+                                                          flags, st);
   });
   cubias_status_t r = launched(h, "cubias_stats_accumulate");
   if (r) return r;

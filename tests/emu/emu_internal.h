@@ -43,7 +43,8 @@ void set_last_error(cudaError_t e);
 // A device fault: sticky on the current device until the test ends.
 void set_sticky(cudaError_t e);
 cudaError_t sticky();
-// Per-test reset (gtest_hooks.cpp): sticky errors cleared, capture state dropped.
+// Per-test reset (gtest_hooks.cpp): sticky errors cleared, capture state dropped,
+// kernel tallies zeroed.
 void reset_for_test();
 
 // ---- scheduler.cpp: one launch executed on the fibers
@@ -59,6 +60,8 @@ struct Grid {
 // Runs every block; a fault is reported and makes the device's error sticky.
 void run_grid(const Grid &g);
 std::string kernel_name(const char *signature);
+// Per-test reset: the kernels' tallies (cubias_emu_kernel_tally) start from zero.
+void reset_tallies();
 
 }  // namespace cubias_emu
 

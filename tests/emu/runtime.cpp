@@ -117,6 +117,7 @@ cudaError_t enqueue(cudaStream_t s, std::function<void()> work) {
 }
 
 void reset_for_test() {
+  reset_tallies();
   for (auto &e : g_sticky) e = cudaSuccess;
   t_last = cudaSuccess;
   t_device = 0;

@@ -15,11 +15,13 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <numeric>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "emu_internal.h"
@@ -64,6 +66,7 @@ struct Fiber {
   uint3 idx{0, 0, 0};
   State state = kRunnable;
   uint64_t result = 0;
+  int vote = 0;  // this thread's __syncthreads_or predicate
   void *fake = nullptr;  // ASan's fake stack while switched out
 };
 
@@ -101,6 +104,12 @@ struct Run {
 Run g_run;
 Alloc g_last;  // the allocation of the previous checked access (a cache)
 std::recursive_mutex g_kernel_mu;
+
+// The kernels' tallies in this test (cubias_emu_kernel_tally), and the running
+// grid's blocks and atomics per device address.
+std::map<std::string, cubias_emu_kernel_tally_t> g_tallies;
+std::unordered_map<uintptr_t, long long> g_atomic_hits;
+long long g_blocks_run = 0;
 
 const char *state_name(State s) {
   switch (s) {
@@ -353,6 +362,18 @@ void syncthreads() {
   yield_to_scheduler();
 }
 
+// The vote is read between two barriers, so no thread can overwrite its vote
+// (in the next call) before every thread has read them all.
+int syncthreads_or(int pred) {
+  if (!g_run.cur) fault("__syncthreads_or outside a kernel");
+  g_run.cur->vote = pred != 0;
+  syncthreads();
+  int any = 0;
+  for (int t = 0; t < g_run.nthreads; ++t) any |= g_run.fibers[t].vote;
+  syncthreads();
+  return any;
+}
+
 unsigned existing_lanes() {
   if (!g_run.cur) fault("warp intrinsic outside a kernel");
   return lanes_of_warp(g_run.cur->tid >> 5);
@@ -409,6 +430,12 @@ void check_access(const void *p, size_t bytes, size_t align, const char *what) {
           g_run.grid->device);
 }
 
+void check_atomic(const void *p, size_t bytes, const char *what) {
+  check_access(p, bytes, bytes, what);
+  const uintptr_t a = (uintptr_t)p;
+  if (!(a >= (uintptr_t)g_shared_lo && a + bytes <= (uintptr_t)g_shared_hi)) ++g_atomic_hits[a];
+}
+
 int planted(int n) {
   static const int v = [] {
     const char *e = getenv("CUBIAS_EMU_PLANT");
@@ -435,6 +462,27 @@ std::string kernel_name(const char *sig) {
 }
 
 void run_on_worker();
+
+namespace {
+
+void tally(const Grid &g) {
+  cubias_emu_kernel_tally_t &t = g_tallies[g.kernel];
+  t.launches += 1;
+  t.blocks += g_blocks_run;
+  t.threads += g_blocks_run * g_run.nthreads;
+  t.block_threads = std::max<long long>(t.block_threads, g_run.nthreads);
+  for (const auto &hit : g_atomic_hits) {
+    t.global_atomics += hit.second;
+    t.max_address_atomics = std::max(t.max_address_atomics, hit.second);
+  }
+}
+
+}  // namespace
+
+void reset_tallies() {
+  std::lock_guard<std::recursive_mutex> lock(g_kernel_mu);
+  g_tallies.clear();
+}
 
 void run_grid(const Grid &g) {
   std::lock_guard<std::recursive_mutex> lock(g_kernel_mu);
@@ -477,8 +525,11 @@ void run_grid(const Grid &g) {
   }
   g_run.warps.assign((g_run.nthreads + 31) / 32, Warp{});
   g_run.rng.seed(base_seed() * 0x9E3779B97F4A7C15ull + g.launch_no);
+  g_atomic_hits.clear();
+  g_blocks_run = 0;
   run_on_worker();
   g_run.grid = nullptr;
+  tally(g);
   if (g_run.faulted) {
     g_run.stacks_dirty = true;
     const bool misaligned = g_run.fault.find("misaligned") != std::string::npos;
@@ -506,6 +557,7 @@ void run_blocks() {
   for (uint64_t i = 0; i < nb; ++i, b = (b + stride) % nb) {
     const uint3 bi{(unsigned)(b % g.grid.x), (unsigned)((b / g.grid.x) % g.grid.y),
                    (unsigned)(b / ((uint64_t)g.grid.x * g.grid.y))};
+    ++g_blocks_run;
     if (!run_block(bi, poison)) break;
   }
 }
@@ -542,3 +594,9 @@ void run_on_worker() {
 }
 
 }  // namespace cubias_emu
+
+extern "C" cubias_emu_kernel_tally_t cubias_emu_kernel_tally(const char *kernel) {
+  std::lock_guard<std::recursive_mutex> lock(cubias_emu::g_kernel_mu);
+  const auto it = cubias_emu::g_tallies.find(kernel ? kernel : "");
+  return it == cubias_emu::g_tallies.end() ? cubias_emu_kernel_tally_t{} : it->second;
+}

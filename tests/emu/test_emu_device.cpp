@@ -101,6 +101,32 @@ TEST(EmuDevice, BarrierIsRealAndAMissingOneShows) {
   cudaFree(d);
 }
 
+// Thread `voter` of block b votes when b is odd; each thread records the answer twice
+// (the second call must not see the first call's votes).
+__global__ void vote_kernel(int *out, int voter) {
+  const int t = threadIdx.x, n = blockDim.x, b = blockIdx.x;
+  const int first = __syncthreads_or(t == voter && (b & 1));
+  const int second = __syncthreads_or(0);
+  out[(b * n + t) * 2] = first;
+  out[(b * n + t) * 2 + 1] = second;
+}
+
+TEST(EmuDevice, SyncthreadsOrSeesEveryThreadsVote) {
+  const int n = 256, blocks = 4;
+  int *d = device_array<int>(n * blocks * 2);
+  std::vector<int> h(n * blocks * 2);
+  for (int voter : {0, 97, 255}) {
+    launch<vote_kernel>("vote_kernel", blocks, n, d, voter);
+    ASSERT_EQ(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+    for (int b = 0; b < blocks; ++b)
+      for (int t = 0; t < n; ++t) {
+        ASSERT_EQ(h[(b * n + t) * 2], b & 1) << "voter " << voter << " block " << b << " thread " << t;
+        ASSERT_EQ(h[(b * n + t) * 2 + 1], 0) << "voter " << voter << " block " << b << " thread " << t;
+      }
+  }
+  cudaFree(d);
+}
+
 __global__ void vec_load_kernel(const char *p, unsigned *out) { out[0] = __ldg((const uint4 *)p).x; }
 
 __global__ void early_exit_kernel(int *out) {
@@ -183,6 +209,39 @@ TEST(EmuDevice, TwoDevicesAndPointerAttributes) {
   cudaSetDevice(1);
   cudaFree(d1);
   cudaSetDevice(0);
+}
+
+// Each thread adds 1 to its block's shared counter and to out[t % 2]; the
+// block's thread 0 adds the shared total to out[2].
+__global__ void atomics_kernel(unsigned *out) {
+  __shared__ unsigned n;
+  if (threadIdx.x == 0) n = 0;
+  __syncthreads();
+  atomicAdd(&n, 1u);
+  atomicAdd(&out[threadIdx.x % 2], 1u);
+  __syncthreads();
+  if (threadIdx.x == 0) atomicAdd(&out[2], n);
+}
+
+TEST(EmuDevice, TallyCountsBlocksAndDeviceMemoryAtomics) {
+  unsigned *d = device_array<unsigned>(3);
+  ASSERT_EQ(cudaMemset(d, 0, 12), cudaSuccess);
+  EXPECT_EQ(cubias_emu_kernel_tally("atomics_kernel").launches, 0);
+  launch<atomics_kernel>("atomics_kernel", 3, 64, d);
+  launch<atomics_kernel>("atomics_kernel", 2, 32, d);
+  unsigned h[3];
+  ASSERT_EQ(cudaMemcpy(h, d, 12, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(h[0] + h[1], 3u * 64 + 2 * 32);
+  EXPECT_EQ(h[2], 3u * 64 + 2 * 32);
+  const cubias_emu_kernel_tally_t t = cubias_emu_kernel_tally("atomics_kernel");
+  EXPECT_EQ(t.launches, 2);
+  EXPECT_EQ(t.blocks, 5);
+  EXPECT_EQ(t.threads, 3 * 64 + 2 * 32);
+  EXPECT_EQ(t.block_threads, 64);
+  EXPECT_EQ(t.global_atomics, 3 * 64 + 2 * 32 + 5);  // the shared counter's are not counted
+  EXPECT_EQ(t.max_address_atomics, 3 * 32);  // out[0] in the first grid
+  EXPECT_EQ(cubias_emu_kernel_tally("write_kernel").launches, 0);
+  cudaFree(d);
 }
 
 TEST(EmuDevice, CaptureRecordsAndGraphReplays) {

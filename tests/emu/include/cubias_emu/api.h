@@ -60,6 +60,20 @@ int cubias_emu_context_active(void);
 // How many cudaPointerGetAttributes calls this process has made (tests count the
 // library's pointer checks with it).
 long long cubias_emu_pointer_queries(void);
+
+// What the emulated device ran of one kernel since the current test began (each
+// test starts from zero; launches recorded by a capture count when replayed).
+typedef struct cubias_emu_kernel_tally {
+  long long launches;        // grids run
+  long long blocks;          // blocks run, over all its grids
+  long long threads;         // threads run, over all its grids
+  long long block_threads;   // the threads of its largest block
+  long long global_atomics;  // atomics on device memory (those on __shared__ not counted)
+  long long max_address_atomics;  // the most atomics one grid made on one device address
+} cubias_emu_kernel_tally_t;
+// The tally of the kernel named `kernel` as the launch helper names it
+// ("radix_hist_kernel"; all zero when it did not run).
+cubias_emu_kernel_tally_t cubias_emu_kernel_tally(const char *kernel);
 }
 
 // The typed overloads the real header offers C++ callers.

@@ -40,7 +40,11 @@ namespace cubias_emu {
 // The address range [p, p + bytes) must be aligned to `align` and lie inside one
 // live allocation of the current device or inside shared memory.
 void check_access(const void *p, size_t bytes, size_t align, const char *what);
+// An atomic's access: checked as above (aligned to its size); one on device
+// memory, not __shared__, is counted for the kernel's tally (cubias_emu_kernel_tally).
+void check_atomic(const void *p, size_t bytes, const char *what);
 void syncthreads();
+int syncthreads_or(int pred);  // a barrier that also returns whether any thread's pred != 0
 // Warp rendezvous: every lane of `mask` arrives with the same op; returns this
 // lane's result bits (shuffles) or the ballot of the predicates.
 enum WarpOp { kShflIdx, kShflUp, kShflDown, kShflXor, kBallot, kSyncWarp };
@@ -72,6 +76,7 @@ inline T shfl(WarpOp op, unsigned mask, T v, int arg, int width) {
 #define CUBIAS_EMU_PLANT(n) (::cubias_emu::planted(n))
 
 inline void __syncthreads() { cubias_emu::syncthreads(); }
+inline int __syncthreads_or(int pred) { return cubias_emu::syncthreads_or(pred); }
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
   cubias_emu::warp_op(cubias_emu::kSyncWarp, mask, 0, 0, 32);
 }
@@ -128,7 +133,7 @@ inline void __stcs(T *p, T v) {
 // Atomics: fibers never run at once, so a plain read-modify-write is atomic.
 #define CUBIAS_EMU_ATOMIC(name, T, expr)                                   \
   inline T name(T *p, T v) {                                               \
-    cubias_emu::check_access(p, sizeof(T), sizeof(T), #name);             \
+    cubias_emu::check_atomic(p, sizeof(T), #name);                         \
     T old = *p;                                                            \
     *p = (expr);                                                           \
     return old;                                                            \
@@ -154,7 +159,7 @@ CUBIAS_EMU_ATOMIC(atomicOr, unsigned long long, old | v)
 #undef CUBIAS_EMU_ATOMIC
 template <class T>
 inline T atomicCAS(T *p, T cmp, T v) {
-  cubias_emu::check_access(p, sizeof(T), sizeof(T), "atomicCAS");
+  cubias_emu::check_atomic(p, sizeof(T), "atomicCAS");
   T old = *p;
   if (old == cmp) *p = v;
   return old;
