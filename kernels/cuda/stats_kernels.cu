@@ -22,10 +22,10 @@ constexpr int kBlock = CUBIAS_STATS_BLOCK;
 // things kept the rows kernels over it on sm_100/sm_120 (150+ registers, or spills):
 //  - the double redo of a run float cannot hold (kernels/accumulate.h). The hot
 //    kernels fold every run in float and only flag a block holding such a run; the
-//    block's redo kernel, launched right after over the same grid, recomputes it with
-//    the redo (blocks not flagged return at once). The redo kernels run only for
-//    such data (|x| ~ 4e18 and up, or spreads below ~1e-19) and may take more
-//    registers (one block per SM; no spills, which fail the build);
+//    redo kernel launched right after (redo_flagged) recomputes flagged blocks with
+//    the redo. The redo kernels do work only for such data (|x| ~ 4e18 and up, or
+//    spreads below ~1e-19) and may take more registers (one block per SM; no
+//    spills, which fail the build);
 //  - IEEE double division calls a slow-path subroutine, and the lanes live across
 //    that call in the block's merge tree spilled: cubias_div_count has no call.
 #define CUBIAS_STATS_MIN_BLOCKS_ROWS 2
@@ -96,18 +96,41 @@ __device__ __forceinline__ cubias_moments_t warp_merge(cubias_moments_t m, int w
   return m;
 }
 
-// Which block of the grid this is: the index of its redo flag.
-__device__ __forceinline__ int64_t block_index() {
-  return (int64_t)blockIdx.y * gridDim.x + blockIdx.x;
+// A pass's block (bx, by) of a grid grid_x wide: the index of its redo flag.
+__device__ __forceinline__ int64_t block_index(int64_t bx, int64_t by, int64_t grid_x) {
+  return by * grid_x + bx;
 }
 
 // The end of a pass's accumulation: the hot pass (WIDE false) records whether any
-// thread of the block folded a run float could not hold (every thread must call).
+// thread of block b folded a run float could not hold (every thread must call).
 template <bool WIDE>
-__device__ __forceinline__ void flag_block(bool redo, int *flags) {
+__device__ __forceinline__ void flag_block(bool redo, int *flags, int64_t b) {
   if (!WIDE) {
     const int any = __syncthreads_or(redo);
-    if (threadIdx.x == 0 && threadIdx.y == 0) flags[block_index()] = any;
+    if (threadIdx.x == 0 && threadIdx.y == 0) flags[b] = any;
+  }
+}
+
+// The redo kernels' frame: block k of the redo grid reads the flags of the pass's
+// blocks k * T .. k * T + T - 1 (T threads, one flag each, the pass's block shape)
+// and recomputes each flagged one with the whole block, redo(b). So a pass of
+// ordinary data costs one launch of nblocks / T blocks that each read T flags.
+template <class Redo>
+__device__ __forceinline__ void redo_flagged(int64_t nblocks, const int *flags, Redo &&redo) {
+  __shared__ int list[CUBIAS_STATS_BLOCK];
+  __shared__ int count;
+  const int tid = threadIdx.y * blockDim.x + threadIdx.x, T = blockDim.x * blockDim.y;
+  const int64_t base = (int64_t)blockIdx.x * T;
+  const int mine = base + tid < nblocks && flags[base + tid] != 0;
+  if (!__syncthreads_or(mine)) return;  // uniform: nothing flagged here
+  if (tid == 0) count = 0;
+  __syncthreads();
+  if (mine) list[atomicAdd(&count, 1)] = tid;  // any order: each block is redone alone
+  __syncthreads();
+  const int n = count;
+  for (int i = 0; i < n; ++i) {
+    redo(base + list[i]);
+    __syncthreads();
   }
 }
 
@@ -117,10 +140,11 @@ __device__ __forceinline__ void flag_block(bool redo, int *flags) {
 template <class DT, int V, int CLASS, bool VEC, bool WIDE>
 __device__ __forceinline__ void rows_pass(const typename DT::storage *__restrict__ x, int64_t rows,
                                           int64_t C, const cubias_plan_t &plan, int act,
-                                          float slope, double *__restrict__ partials, int *flags) {
+                                          float slope, double *__restrict__ partials, int *flags,
+                                          int64_t blk_x, int64_t blk_y, int64_t grid_x) {
   const int tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
-  const int64_t c0 = ((int64_t)blockIdx.x * bx + tx) * V;
-  const int64_t j = blockIdx.y;
+  const int64_t c0 = (blk_x * bx + tx) * V;
+  const int64_t j = blk_y;
   const int64_t r0 = j * plan.chunk;
   const int64_t r1 = min(rows, r0 + plan.chunk + (CUBIAS_EMU_PLANT(2) ? 1 : 0));
   const int n = c0 < C ? (int)min((int64_t)V, C - c0) : 0;  // lanes holding a channel
@@ -171,7 +195,7 @@ __device__ __forceinline__ void rows_pass(const typename DT::storage *__restrict
 #pragma unroll
     for (int k = 0; k < V; ++k) cubias_lane_close(&lane[k], (int)((r - r0 - ty) / by));
   }
-  flag_block<WIDE>(redo, flags);
+  flag_block<WIDE>(redo, flags, block_index(blk_x, blk_y, grid_x));
   __shared__ cubias_moments_t sm[CUBIAS_STATS_BLOCK];
   const int tid = ty * bx + tx;
   int top = 1;
@@ -195,16 +219,19 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_RO
     rows_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
                 cubias_plan_t plan, int act, float slope, double *__restrict__ partials,
                 int *flags) {
-  rows_pass<DT, V, CLASS, VEC, false>(x, rows, C, plan, act, slope, partials, flags);
+  rows_pass<DT, V, CLASS, VEC, false>(x, rows, C, plan, act, slope, partials, flags, blockIdx.x,
+                                      blockIdx.y, gridDim.x);
 }
 
 template <class DT, int V, int CLASS, bool VEC>
 __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 1)
     rows_redo_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
                      cubias_plan_t plan, int act, float slope, double *__restrict__ partials,
-                     int *flags) {
-  if (!flags[block_index()]) return;  // uniform over the block
-  rows_pass<DT, V, CLASS, VEC, true>(x, rows, C, plan, act, slope, partials, flags);
+                     int *flags, int64_t grid_x, int64_t nblocks) {
+  redo_flagged(nblocks, flags, [&](int64_t b) {
+    rows_pass<DT, V, CLASS, VEC, true>(x, rows, C, plan, act, slope, partials, flags, b % grid_x,
+                                       b / grid_x, grid_x);
+  });
 }
 
 // Position e = o * inner + i within a channel, advanced in steps.
@@ -249,9 +276,9 @@ template <class DT, int V, int CLASS, bool VEC, bool WIDE>
 __device__ __forceinline__ void planes_pass(const typename DT::storage *__restrict__ x, int64_t C,
                                             int64_t inner, const cubias_plan_t &plan, int seg,
                                             int act, float slope, double *__restrict__ partials,
-                                            int *flags) {
+                                            int *flags, int64_t blk) {
   const int t = threadIdx.x & (seg - 1);
-  const int64_t pair = (int64_t)blockIdx.x * (blockDim.x / seg) + threadIdx.x / seg;
+  const int64_t pair = blk * (blockDim.x / seg) + threadIdx.x / seg;
   const bool live = pair < plan.nchunks * C;
   const int64_t j = live ? pair / C : 0, c = live ? pair - j * C : 0;
   const int64_t e1 = live ? min(plan.per_channel, (j + 1) * plan.chunk) : 0;
@@ -292,7 +319,7 @@ __device__ __forceinline__ void planes_pass(const typename DT::storage *__restri
       redo |= cubias_lane_fold_float<CLASS>(&lane);
   }
   cubias_lane_close(&lane, pushed);
-  flag_block<WIDE>(redo, flags);
+  flag_block<WIDE>(redo, flags, blk);
   // The segment's tree: within the warp (width seg), then over its warps.
   cubias_moments_t m = warp_merge(cubias_lane_moments<CLASS>(&lane), seg < 32 ? seg : 32);
   if (seg > 32) {  // uniform over the block
@@ -313,16 +340,19 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PL
     planes_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
                   cubias_plan_t plan, int seg, int act, float slope,
                   double *__restrict__ partials, int *flags) {
-  planes_pass<DT, V, CLASS, VEC, false>(x, C, inner, plan, seg, act, slope, partials, flags);
+  planes_pass<DT, V, CLASS, VEC, false>(x, C, inner, plan, seg, act, slope, partials, flags,
+                                        blockIdx.x);
 }
 
 template <class DT, int V, int CLASS, bool VEC>
 __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 1)
     planes_redo_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
                        cubias_plan_t plan, int seg, int act, float slope,
-                       double *__restrict__ partials, int *flags) {
-  if (!flags[block_index()]) return;  // uniform over the block
-  planes_pass<DT, V, CLASS, VEC, true>(x, C, inner, plan, seg, act, slope, partials, flags);
+                       double *__restrict__ partials, int *flags, int64_t /*grid_x: 1-D*/,
+                       int64_t nblocks) {
+  redo_flagged(nblocks, flags, [&](int64_t b) {
+    planes_pass<DT, V, CLASS, VEC, true>(x, C, inner, plan, seg, act, slope, partials, flags, b);
+  });
 }
 
 // One warp per channel: the fixed order of kernels/plan.h, then into the state.
@@ -368,11 +398,14 @@ __global__ void write_header_kernel(cubias_export_header_t hdr, cubias_export_he
 
 
 
-// A pass: the hot kernel, then its redo kernel over the same grid.
+// A pass: the hot kernel, then its redo kernel, one block per T of the pass's blocks
+// (redo_flagged).
 template <auto HOT, auto REDO, class... A>
 void launch_pass(dim3 grid, dim3 block, cudaStream_t st, const A &...args) {
   cubias_launch<HOT>(grid, block, 0, st, args...);
-  cubias_launch<REDO>(grid, block, 0, st, args...);
+  const int64_t nblocks = (int64_t)grid.x * grid.y, T = (int64_t)block.x * block.y;
+  cubias_launch<REDO>((unsigned)((nblocks + T - 1) / T), block, 0, st, args..., (int64_t)grid.x,
+                      nblocks);
 }
 
 template <class DT, int CLASS>
