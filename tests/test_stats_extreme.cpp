@@ -161,6 +161,22 @@ TEST_P(StatsExtremeValues, LeakySlopeBeyondFloatRange) {
     check(bytes, ref::F32, layout, 1000, 3, ref::LEAKY, 4.0f, "huge f32, slope 4");
 }
 
+// Ordinary data with huge values at a few places: on the CUDA backend the few blocks
+// holding them are recomputed with the double redo among many that are not (blocks
+// of one redo batch flagged and not, in every layout).
+TEST_P(StatsExtremeValues, FewExtremeBlocksAmongOrdinaryOnes) {
+  const int64_t entries = 4096, C = 24;
+  std::mt19937 rng(23);
+  std::normal_distribution<float> normal(3.0f, 1.0f);
+  std::vector<float> x((size_t)(entries * C));
+  for (auto &v : x) v = normal(rng);
+  for (size_t i : {(size_t)77, x.size() / 2 + 5, x.size() - 3}) x[i] = 3e37f;
+  const auto bytes = tu::encode(x, ref::F32);
+  for (int layout = 0; layout < tu::kNumLayouts; ++layout)
+    for (int act : {ref::IDENTITY, ref::RELU})
+      check(bytes, ref::F32, layout, entries, C, act, 0.0f, "three huge entries");
+}
+
 // Streaming: a batch of huge positive values, then huge negative ones, one
 // accumulator; and the same batches in two accumulators merged, directly and
 // through export / import.
