@@ -11,11 +11,10 @@ namespace {
 
 bool dtype_ok(int dt) { return dt >= 0 && dt <= 2; }
 
-bool is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
-
-// The CPU backend allocates its scratch (std::vector) before it writes anything.
+// A backend allocates its host scratch (the CPU backend's std::vector) before it
+// writes anything: running out of it is a status, not an exception.
 template <class Fn>
-cubias_status_t cpu_guard(cubias_handle_t h, const char *where, Fn &&fn) {
+cubias_status_t alloc_guard(cubias_handle_t h, const char *where, Fn &&fn) {
   try {
     return fn();
   } catch (...) {
@@ -97,12 +96,10 @@ extern "C" cubias_status_t cubias_center_from_input(cubias_handle_t h, cubias_st
   double t;
   if ((st = check_target(h, h_target, &t, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
-  return is_cuda(h) ? cubias_cuda_derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t, d_bias,
-                                              (int)bias_dtype, nullptr)
-                    : cpu_guard(h, where, [&] {
-                        return cubias_cpu_derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t,
-                                                      d_bias, (int)bias_dtype, nullptr);
-                      });
+  return alloc_guard(h, where, [&] {
+    return h->ops->derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t, d_bias, (int)bias_dtype,
+                               nullptr);
+  });
 }
 
 extern "C" cubias_status_t cubias_center_from_preact(cubias_handle_t h, cubias_stats_t z_stats,
@@ -115,11 +112,9 @@ extern "C" cubias_status_t cubias_center_from_preact(cubias_handle_t h, cubias_s
   double t;
   if ((st = check_target(h, h_target, &t, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
-  return is_cuda(h)
-             ? cubias_cuda_derive_center_preact(h, z_stats, t, d_bias, (int)bias_dtype)
-             : cpu_guard(h, where, [&] {
-                 return cubias_cpu_derive_center_preact(h, z_stats, t, d_bias, (int)bias_dtype);
-               });
+  return alloc_guard(h, where, [&] {
+    return h->ops->derive_center_preact(h, z_stats, t, d_bias, (int)bias_dtype);
+  });
 }
 
 extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubias_stats_t z_stats,
@@ -144,12 +139,9 @@ extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubia
                        where, (long long)W->out, (long long)z_stats->channels);
   if (d_bias && (st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_skipped, "skipped", where))) return st;
-  return is_cuda(h)
-             ? cubias_cuda_derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype, d_skipped)
-             : cpu_guard(h, where, [&] {
-                 return cubias_cpu_derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype,
-                                                    d_skipped);
-               });
+  return alloc_guard(h, where, [&] {
+    return h->ops->derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype, d_skipped);
+  });
 }
 
 extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_t z_stats,
@@ -184,12 +176,10 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
   if ((st = check_optional(h, d_report, "report", where))) return st;
   const int kind = source == CUBIAS_POSTACT_MEASURED ? CUBIAS_DERIVE_VEC_PHI_MEASURED
                                                      : CUBIAS_DERIVE_VEC_PHI_GAUSSIAN;
-  return is_cuda(h) ? cubias_cuda_derive_gemv(h, z_stats, kind, W_next, t, d_bias_next,
-                                              (int)bias_dtype, d_report)
-                    : cpu_guard(h, where, [&] {
-                        return cubias_cpu_derive_gemv(h, z_stats, kind, W_next, t, d_bias_next,
-                                                      (int)bias_dtype, d_report);
-                      });
+  return alloc_guard(h, where, [&] {
+    return h->ops->derive_gemv(h, z_stats, kind, W_next, t, d_bias_next, (int)bias_dtype,
+                               d_report);
+  });
 }
 
 extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act_arg, double act_param,
@@ -237,12 +227,10 @@ extern "C" cubias_status_t cubias_symmetric_shift(cubias_handle_t h, cubias_acti
   if ((st = check_tensors(h, z_stats, z, n_tensors, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_report, "report", where))) return st;
-  return is_cuda(h) ? cubias_cuda_derive_symmetric(h, (int)act, z_stats, z, n_tensors, d_bias,
-                                                   (int)bias_dtype, d_report)
-                    : cpu_guard(h, where, [&] {
-                        return cubias_cpu_derive_symmetric(h, (int)act, z_stats, z, n_tensors,
-                                                           d_bias, (int)bias_dtype, d_report);
-                      });
+  return alloc_guard(h, where, [&] {
+    return h->ops->derive_symmetric(h, (int)act, z_stats, z, n_tensors, d_bias, (int)bias_dtype,
+                                    d_report);
+  });
 }
 
 extern "C" cubias_status_t cubias_revive_constant(cubias_handle_t h, cubias_stats_t z_stats,
@@ -258,12 +246,10 @@ extern "C" cubias_status_t cubias_revive_constant(cubias_handle_t h, cubias_stat
                        value, CUBIAS_REVIVE_DEFAULT_BIAS);
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_dead, "dead", where))) return st;
-  return is_cuda(h) ? cubias_cuda_derive_revive_constant(h, z_stats, value, all_channels != 0,
-                                                         d_bias, (int)bias_dtype, d_dead)
-                    : cpu_guard(h, where, [&] {
-                        return cubias_cpu_derive_revive_constant(
-                            h, z_stats, value, all_channels != 0, d_bias, (int)bias_dtype, d_dead);
-                      });
+  return alloc_guard(h, where, [&] {
+    return h->ops->derive_revive_constant(h, z_stats, value, all_channels != 0, d_bias,
+                                          (int)bias_dtype, d_dead);
+  });
 }
 
 extern "C" cubias_status_t cubias_revive_quantile(cubias_handle_t h, cubias_stats_t z_stats,
@@ -283,11 +269,8 @@ extern "C" cubias_status_t cubias_revive_quantile(cubias_handle_t h, cubias_stat
   if ((st = check_tensors(h, z_stats, z, n_tensors, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_dead, "dead", where))) return st;
-  return is_cuda(h)
-             ? cubias_cuda_derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin, d_bias,
-                                                  (int)bias_dtype, d_dead)
-             : cpu_guard(h, where, [&] {
-                 return cubias_cpu_derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin,
-                                                          d_bias, (int)bias_dtype, d_dead);
-               });
+  return alloc_guard(h, where, [&] {
+    return h->ops->derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin, d_bias,
+                                          (int)bias_dtype, d_dead);
+  });
 }

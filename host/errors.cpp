@@ -20,6 +20,7 @@ cubias_call_scope::cubias_call_scope(const char *name) : prev_(g_call) {
 
 cubias_call_scope::~cubias_call_scope() {
   if (g_outer == this) {
+    // Direct: the scope holds no handle, and only a CUDA handle's use_device set it.
     if (restore_device_ >= 0) cubias_cuda_restore_device(restore_device_);
     g_outer = nullptr;
   }
@@ -27,9 +28,9 @@ cubias_call_scope::~cubias_call_scope() {
 }
 
 cubias_status_t cubias_enter_device(cubias_handle_t h) {
-  if (!h || h->backend != CUBIAS_BACKEND_CUDA) return CUBIAS_STATUS_SUCCESS;
+  if (!h) return CUBIAS_STATUS_SUCCESS;
   int previous = -1;
-  const cubias_status_t st = cubias_cuda_use_device(h, &previous);
+  const cubias_status_t st = h->ops->use_device(h, &previous);
   if (previous >= 0 && g_outer && g_outer->restore_device_ < 0) g_outer->restore_device_ = previous;
   return st;
 }
@@ -122,6 +123,7 @@ cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, size_
                        what, p, align);
   // A CUDA handle asks the runtime; a CPU handle only where this thread already has
   // a CUDA context (else nothing can tell the sides apart without initialising CUDA).
+  // A direct call, not h->ops: the CPU backend's checks ask the CUDA runtime too.
   const int kind = cubias_cuda_pointer_kind(p, h->backend == CUBIAS_BACKEND_CUDA);
   if (h->backend == CUBIAS_BACKEND_CUDA && kind == 0)
     return cubias_fail(h, CUBIAS_STATUS_WRONG_MEMORY,

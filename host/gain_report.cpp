@@ -8,19 +8,11 @@
 #include "internal.h"
 #include "../kernels/gain_math.h"
 
-static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
-
 static cubias_status_t check_weight(cubias_handle_t h, const cubias_weight_t *w,
                                     const char *where, int layer) {
   char who[48];
   snprintf(who, sizeof who, "layer %d weight", layer);
   return cubias_check_weight(h, w, who, where, 1);
-}
-
-static cubias_status_t weight_gain_one(cubias_handle_t h, const cubias_weight_t *w,
-                                       double *partials, double *out) {
-  return is_cuda(h) ? cubias_cuda_weight_gain(h, w, partials, out)
-                    : cubias_cpu_weight_gain(h, w, partials, out);
 }
 
 extern "C" cubias_status_t cubias_weight_gain(cubias_handle_t h, int n_layers,
@@ -45,7 +37,7 @@ extern "C" cubias_status_t cubias_weight_gain(cubias_handle_t h, int n_layers,
   st = cubias_workspace(h, (size_t)chunks * sizeof(double), &ws);
   if (st) return st;
   for (int l = 0; l < n_layers; ++l) {
-    st = weight_gain_one(h, &w[l], (double *)ws, d_out + l);
+    st = h->ops->weight_gain(h, &w[l], (double *)ws, d_out + l);
     if (st) return st;
   }
   return CUBIAS_STATUS_SUCCESS;
@@ -83,13 +75,11 @@ static cubias_status_t pool_stats(cubias_handle_t h, cubias_stats_t s, int with_
   const int ids[4] = {CUBIAS_FIELD_COUNT, CUBIAS_FIELD_MEAN, CUBIAS_FIELD_VAR,
                       CUBIAS_FIELD_DPHI_SQ_MEAN};
   for (int k = 0; k < (with_dphi ? 4 : 3); ++k) {
-    cubias_status_t st = is_cuda(h) ? cubias_cuda_stats_write_field(h, s, ids[k], fields + k * C)
-                                    : cubias_cpu_stats_write_field(h, s, ids[k], fields + k * C);
+    cubias_status_t st = h->ops->stats_write_field(h, s, ids[k], fields + k * C);
     if (st) return st;
   }
   const double *dphi = with_dphi ? fields + 3 * C : nullptr;
-  return is_cuda(h) ? cubias_cuda_gain_pool(h, fields, fields + C, fields + 2 * C, dphi, C, out)
-                    : cubias_cpu_gain_pool(h, fields, fields + C, fields + 2 * C, dphi, C, out);
+  return h->ops->gain_pool(h, fields, fields + C, fields + 2 * C, dphi, C, out);
 }
 
 extern "C" cubias_status_t cubias_gain_report(cubias_handle_t h, int L,
@@ -163,19 +153,15 @@ extern "C" cubias_status_t cubias_gain_report(cubias_handle_t h, int L,
   for (int l = 0; l < L; ++l) {
     const cubias_gain_layer_t *y = &layers[l];
     double *r = res + (size_t)l * kR;
-    st = weight_gain_one(h, &y->weight, partials, r + kWg);
+    st = h->ops->weight_gain(h, &y->weight, partials, r + kWg);
     if (!st) st = pool_stats(h, y->preact, 1, fields, r + kPre);
     if (!st && y->grad) st = pool_stats(h, y->grad, 0, fields, r + kGrad);
     if (st) return st;
   }
   std::vector<double> R(nres);
-  if (is_cuda(h)) {
-    st = cubias_cuda_memcpy(h, R.data(), res, nres * sizeof(double), 1);
-    if (!st) st = cubias_cuda_sync(h);
-    if (st) return st;
-  } else {
-    memcpy(R.data(), res, nres * sizeof(double));
-  }
+  st = h->ops->copy(h, R.data(), res, nres * sizeof(double), 1);
+  if (!st) st = h->ops->sync(h);
+  if (st) return st;
 
   // Host formulas; everything into locals first, the caller's buffers last.
   std::vector<cubias_gain_layer_report_t> rep((size_t)L);

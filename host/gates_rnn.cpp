@@ -4,7 +4,6 @@
 // one pseudo-layer) and a role per segment; one writer serves all layouts.
 #include <math.h>
 
-#include <algorithm>
 #include <new>
 #include <vector>
 
@@ -155,14 +154,7 @@ void make_report(const cubias_gate_params_t &p, int64_t nld, int64_t H, double s
 
 cubias_status_t write_segments(cubias_handle_t h, const std::vector<cubias_gate_seg_t> &segs,
                                int64_t H, const cubias_gate_params_t &p, int dtype) {
-  if (h->backend != CUBIAS_BACKEND_CUDA)
-    return cubias_cpu_gates_write(h, segs.data(), (int)segs.size(), H, &p, dtype);
-  for (size_t s0 = 0; s0 < segs.size(); s0 += CUBIAS_GATE_MAX_SEGS) {
-    int ns = (int)std::min<size_t>(CUBIAS_GATE_MAX_SEGS, segs.size() - s0);
-    cubias_status_t st = cubias_cuda_gates_write(h, segs.data() + s0, ns, H, &p, dtype);
-    if (st) return st;
-  }
-  return CUBIAS_STATUS_SUCCESS;
+  return h->ops->gates_write(h, segs.data(), (int)segs.size(), H, &p, dtype);
 }
 
 cubias_status_t run(cubias_handle_t h, const std::vector<PseudoLayer> &layers, const GateSet &gs,

@@ -58,6 +58,8 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
   cubias_handle_s *h = new (std::nothrow) cubias_handle_s();
   if (!h) return cubias_fail(nullptr, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
   h->backend = (backend == CUBIAS_BACKEND_CPU || !cuda_ok) ? CUBIAS_BACKEND_CPU : CUBIAS_BACKEND_CUDA;
+  // The one place a backend is chosen: every later call goes through h->ops.
+  h->ops = h->backend == CUBIAS_BACKEND_CUDA ? &cubias_cuda_ops : &cubias_cpu_ops;
   h->device = device;
   h->stream = nullptr;
   h->live_stats = 0;
@@ -73,13 +75,6 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
   return CUBIAS_STATUS_SUCCESS;
 }
 
-static void free_backend(cubias_handle_t h, void *p) {
-  if (h->backend == CUBIAS_BACKEND_CUDA)
-    cubias_cuda_free(h, p);
-  else
-    cubias_cpu_free(p);
-}
-
 extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
   CUBIAS_ENTRY("cubias_destroy");
   if (!h) return CUBIAS_STATUS_SUCCESS;
@@ -89,10 +84,10 @@ extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
                        "destroy them first",
                        h->live_stats);
   cubias_status_t st = cubias_enter_device(h);  // the frees below run on its device
-  if (!st && h->backend == CUBIAS_BACKEND_CUDA) st = cubias_cuda_sync(h);
-  cubias_cuda_blas_destroy(h);
-  if (h->workspace) free_backend(h, h->workspace);
-  for (int i = 0; i < h->retired_count; ++i) free_backend(h, h->retired[i]);
+  if (!st) st = h->ops->sync(h);
+  h->ops->blas_destroy(h);
+  if (h->workspace) h->ops->free(h, h->workspace);
+  for (int i = 0; i < h->retired_count; ++i) h->ops->free(h, h->retired[i]);
   free(h->retired);
   delete h;
   return st;
@@ -111,8 +106,8 @@ extern "C" cubias_status_t cubias_set_stream(cubias_handle_t h, void *stream) {
   CUBIAS_ENTRY("cubias_set_stream");
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
-  if (h->backend == CUBIAS_BACKEND_CUDA && stream != h->stream) {
-    st = cubias_cuda_sync(h);  // the workspace must not be shared by two streams
+  if (stream != h->stream) {
+    st = h->ops->sync(h);  // the workspace must not be shared by two streams
     if (st) return st;
   }
   h->stream = stream;
@@ -132,7 +127,7 @@ extern "C" cubias_status_t cubias_synchronize(cubias_handle_t h) {
   CUBIAS_ENTRY("cubias_synchronize");
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
-  return h->backend == CUBIAS_BACKEND_CUDA ? cubias_cuda_sync(h) : CUBIAS_STATUS_SUCCESS;
+  return h->ops->sync(h);
 }
 
 // Workspace of at least `bytes`. A workspace that a stream capture has used may be
@@ -140,7 +135,7 @@ extern "C" cubias_status_t cubias_synchronize(cubias_handle_t h) {
 // growth then retires it. Growth during a capture is refused (an allocation there
 // would be captured too, and the graph would keep a buffer the handle frees).
 cubias_status_t cubias_workspace(cubias_handle_t h, size_t bytes, void **ws) {
-  const int capturing = h->backend == CUBIAS_BACKEND_CUDA && cubias_cuda_capturing(h);
+  const int capturing = h->ops->capturing(h);
   if (bytes <= h->workspace_bytes && h->workspace) {
     h->workspace_captured |= capturing;
     *ws = h->workspace;
@@ -153,28 +148,25 @@ cubias_status_t cubias_workspace(cubias_handle_t h, size_t bytes, void **ws) {
                        "same call once outside it)",
                        h->workspace_bytes, bytes);
   void *p = nullptr;
-  cubias_status_t st = h->backend == CUBIAS_BACKEND_CUDA ? cubias_cuda_alloc(h, bytes, &p)
-                                                          : cubias_cpu_alloc(h, bytes, &p);
+  cubias_status_t st = h->ops->alloc(h, bytes, &p);
   if (st) return st;
   if (h->workspace) {
     if (h->workspace_captured) {
       void **r = (void **)realloc(h->retired, sizeof(void *) * (size_t)(h->retired_count + 1));
       if (!r) {
-        free_backend(h, p);
+        h->ops->free(h, p);
         return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "out of host memory");
       }
       h->retired = r;
       h->retired[h->retired_count++] = h->workspace;
     } else {
-      if (h->backend == CUBIAS_BACKEND_CUDA) {
-        // Work already enqueued may still read the old workspace.
-        st = cubias_cuda_sync(h);
-        if (st) {
-          cubias_cuda_free(h, p);
-          return st;
-        }
+      // Work already enqueued may still read the old workspace.
+      st = h->ops->sync(h);
+      if (st) {
+        h->ops->free(h, p);
+        return st;
       }
-      free_backend(h, h->workspace);
+      h->ops->free(h, h->workspace);
     }
   }
   h->workspace = p;

@@ -48,9 +48,6 @@ extern "C" cubias_status_t cubias_attention_mask(cubias_handle_t h, int flags,
       (st = cubias_check_backend_ptr(h, d_lengths, sizeof(int32_t), "lengths (PADDING)", where)))
     return st;
   if ((st = cubias_check_backend_ptr(h, d_mask, cubias_dtype_size(dtype), "mask", where))) return st;
-  if (h->backend == CUBIAS_BACKEND_CUDA)
-    return cubias_cuda_mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row,
-                                  d_mask, (int)dtype);
-  return cubias_cpu_mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row,
-                               d_mask, (int)dtype);
+  return h->ops->mask_write(h, flags, d_lengths, B, tq, tk, causal_offset, (int)empty_row, d_mask,
+                            (int)dtype);
 }

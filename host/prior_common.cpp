@@ -40,9 +40,7 @@ cubias_status_t cubias_write_bias_const(cubias_handle_t h, void *d_bias, int dty
                                       int64_t n, double value, const char *where) {
   cubias_status_t st = check_fits(h, dtype, value, 0, where);
   if (st) return st;
-  if (h->backend == CUBIAS_BACKEND_CUDA)
-    return cubias_cuda_fill(h, d_bias, (int)dtype, n, (float)value);
-  return cubias_cpu_fill(h, d_bias, (int)dtype, n, (float)value);
+  return h->ops->fill(h, d_bias, (int)dtype, n, (float)value);
 }
 
 cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals, int64_t n,
@@ -51,11 +49,9 @@ cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals
     cubias_status_t st = check_fits(h, dtype, h_vals[i], i, where);
     if (st) return st;
   }
-  if (h->backend != CUBIAS_BACKEND_CUDA)  // every value fits: stored as is
-    return cubias_cpu_store_doubles(h, h_vals, n, 0.0, d_bias, (int)dtype);
-  // Convert on the host, then one stream-ordered copy. From pageable memory the
-  // runtime stages the bytes before cudaMemcpyAsync returns, so the staging
-  // buffer may go when this returns.
+  // Every value fits: convert on the host, then one stream-ordered copy. From
+  // pageable memory the CUDA runtime stages the bytes before cudaMemcpyAsync
+  // returns, so the staging buffer may go when this returns.
   size_t bytes = (size_t)n * cubias_dtype_size(dtype);
   std::vector<unsigned char> staging;
   try {
@@ -64,6 +60,7 @@ cubias_status_t cubias_write_bias_values(cubias_handle_t h, const double *h_vals
     return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory (%zu bytes)", where,
                        bytes);
   }
+  // The staging buffer is host memory, whatever the backend: the CPU conversion.
   cubias_cpu_store_doubles(h, h_vals, n, 0.0, staging.data(), (int)dtype);
-  return cubias_cuda_memcpy(h, d_bias, staging.data(), bytes, 0);
+  return h->ops->copy(h, d_bias, staging.data(), bytes, 0);
 }

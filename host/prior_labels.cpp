@@ -98,17 +98,14 @@ extern "C" cubias_status_t cubias_prior_softmax_from_labels(
   if ((st = cubias_workspace(h, (size_t)(K + 1) * sizeof(uint64_t), &ws))) return st;
   uint64_t *counts = (uint64_t *)ws;
   const int idx64 = index_type == CUBIAS_INDEX_INT64;
-  if (h->backend == CUBIAS_BACKEND_CUDA) {
-    if ((st = cubias_cuda_prior_count_labels(h, d_labels, idx64, n, K, counts))) return st;
-    uint64_t bad = 0;
-    if ((st = cubias_cuda_memcpy(h, &bad, counts + K, sizeof bad, 1))) return st;
-    if ((st = cubias_cuda_sync(h))) return st;  // documented: read the out-of-range count
-    if ((st = report_bad(h, bad, h_bad, "labels outside [0, num_classes)", where))) return st;
-    return cubias_cuda_prior_finish(h, counts, K, n, 0, alpha, (int)anchor, pin, d_bias,
-                                    (int)dtype);
-  }
-  if ((st = cubias_cpu_prior_count_labels(h, d_labels, idx64, n, K, counts))) return st;
-  if ((st = report_bad(h, counts[K], h_bad, "labels outside [0, num_classes)", where))) return st;
+  if ((st = h->ops->prior_count_labels(h, d_labels, idx64, n, K, counts))) return st;
+  uint64_t bad = 0;
+  if ((st = h->ops->copy(h, &bad, counts + K, sizeof bad, 1))) return st;
+  if ((st = h->ops->sync(h))) return st;  // documented: read the out-of-range count
+  if ((st = report_bad(h, bad, h_bad, "labels outside [0, num_classes)", where))) return st;
+  if (h->ops->prior_finish)  // on the backend
+    return h->ops->prior_finish(h, counts, K, n, 0, alpha, (int)anchor, pin, d_bias, (int)dtype);
+  // On the host: the counts are host memory (the CPU backend).
   std::vector<double> lp;
   if ((st = alloc_vec(h, lp, K, where))) return st;
   for (int64_t k = 0; k < K; ++k) lp[(size_t)k] = cubias_prior_log_count(counts[k], alpha);
@@ -140,16 +137,14 @@ extern "C" cubias_status_t cubias_prior_sigmoid_from_targets(cubias_handle_t h,
   void *ws = nullptr;
   if ((st = cubias_workspace(h, (size_t)(K + 1) * sizeof(uint64_t), &ws))) return st;
   uint64_t *counts = (uint64_t *)ws;
-  if (h->backend == CUBIAS_BACKEND_CUDA) {
-    if ((st = cubias_cuda_prior_count_multihot(h, d_targets, n, K, counts))) return st;
-    uint64_t bad = 0;
-    if ((st = cubias_cuda_memcpy(h, &bad, counts + K, sizeof bad, 1))) return st;
-    if ((st = cubias_cuda_sync(h))) return st;  // documented: read the invalid count
-    if ((st = report_bad(h, bad, h_bad, "target entries not 0 or 1", where))) return st;
-    return cubias_cuda_prior_finish(h, counts, K, n, 1, alpha, 0, 0, d_bias, (int)dtype);
-  }
-  if ((st = cubias_cpu_prior_count_multihot(h, d_targets, n, K, counts))) return st;
-  if ((st = report_bad(h, counts[K], h_bad, "target entries not 0 or 1", where))) return st;
+  if ((st = h->ops->prior_count_multihot(h, d_targets, n, K, counts))) return st;
+  uint64_t bad = 0;
+  if ((st = h->ops->copy(h, &bad, counts + K, sizeof bad, 1))) return st;
+  if ((st = h->ops->sync(h))) return st;  // documented: read the invalid count
+  if ((st = report_bad(h, bad, h_bad, "target entries not 0 or 1", where))) return st;
+  if (h->ops->prior_finish)  // on the backend
+    return h->ops->prior_finish(h, counts, K, n, 1, alpha, 0, 0, d_bias, (int)dtype);
+  // On the host: the counts are host memory (the CPU backend).
   std::vector<double> b;
   if ((st = alloc_vec(h, b, K, where))) return st;
   for (int64_t k = 0; k < K; ++k) b[(size_t)k] = cubias_sigmoid_prior(counts[k], n, alpha);
@@ -241,7 +236,5 @@ extern "C" cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t h,
   if ((st = cubias_workspace(h, (size_t)C * sizeof(double), &ws))) return st;
   double *means = (double *)ws;
   if ((st = cubias_stats_write_field(h, s, CUBIAS_FIELD_MEAN, means))) return st;
-  if (h->backend == CUBIAS_BACKEND_CUDA)
-    return cubias_cuda_store_doubles(h, means, C, 0.0, d_bias, (int)dtype);
-  return cubias_cpu_store_doubles(h, means, C, 0.0, d_bias, (int)dtype);
+  return h->ops->store_doubles(h, means, C, 0.0, d_bias, (int)dtype);
 }

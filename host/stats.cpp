@@ -9,12 +9,10 @@ static size_t state_bytes(int64_t channels) {
   return (size_t)CUBIAS_MOMENT_FIELDS * sizeof(double) * (size_t)channels;
 }
 
-static int is_cuda(cubias_handle_t h) { return h->backend == CUBIAS_BACKEND_CUDA; }
 
 size_t cubias_stats_workspace_bytes(cubias_handle_t h, const cubias_plan_t *plan,
                                     int64_t channels) {
-  return is_cuda(h) ? cubias_cuda_stats_workspace_bytes(plan, channels)
-                    : cubias_cpu_stats_workspace_bytes(plan, channels);
+  return h->ops->stats_workspace_bytes(plan, channels);
 }
 
 extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channels,
@@ -45,18 +43,14 @@ extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channe
   s->act = (int)act;
   s->slope = act == CUBIAS_ACT_LEAKY_RELU ? act_param : 0.0f;
   s->state = nullptr;
-  st = is_cuda(h) ? cubias_cuda_alloc(h, state_bytes(channels), &s->state)
-                  : cubias_cpu_alloc(h, state_bytes(channels), &s->state);
+  st = h->ops->alloc(h, state_bytes(channels), &s->state);
   if (st) {
     delete s;
     return st;
   }
-  st = is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
+  st = h->ops->stats_reset(h, s);
   if (st) {
-    if (is_cuda(h))
-      cubias_cuda_free(h, s->state);
-    else
-      cubias_cpu_free(s->state);
+    h->ops->free(h, s->state);
     delete s;
     return st;
   }
@@ -70,12 +64,8 @@ extern "C" cubias_status_t cubias_stats_destroy(cubias_stats_t s) {
   if (!s) return CUBIAS_STATUS_SUCCESS;
   cubias_handle_t h = s->owner;
   cubias_status_t st = cubias_enter_device(h);
-  if (is_cuda(h)) {
-    st = cubias_cuda_sync(h);  // enqueued work may still use the state
-    cubias_cuda_free(h, s->state);
-  } else {
-    cubias_cpu_free(s->state);
-  }
+  st = h->ops->sync(h);  // enqueued work may still use the state
+  h->ops->free(h, s->state);
   h->live_stats--;
   delete s;
   return st;
@@ -94,7 +84,7 @@ extern "C" cubias_status_t cubias_stats_reset(cubias_handle_t h, cubias_stats_t 
   CUBIAS_ENTRY("cubias_stats_reset");
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
-  return is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
+  return h->ops->stats_reset(h, s);
 }
 
 // The plan and workspace of a pass over x, which the caller has checked (once: the
@@ -120,8 +110,7 @@ extern "C" cubias_status_t cubias_stats_accumulate(cubias_handle_t h, cubias_sta
   void *ws = nullptr;
   st = plan_for(h, x, &plan, &ws);
   if (st) return st;
-  return is_cuda(h) ? cubias_cuda_stats_accumulate(h, s, x, &plan, ws)
-                    : cubias_cpu_stats_accumulate(h, s, x, &plan, ws);
+  return h->ops->stats_accumulate(h, s, x, &plan, ws);
 }
 
 extern "C" cubias_status_t cubias_reserve_workspace(cubias_handle_t h, const cubias_tensor_t *x) {
@@ -160,8 +149,7 @@ extern "C" cubias_status_t cubias_stats_merge(cubias_handle_t h, cubias_stats_t 
                        where);
   st = check_compatible(h, dst, src, where);
   if (st) return st;
-  return is_cuda(h) ? cubias_cuda_stats_merge_state(h, dst, src->state)
-                    : cubias_cpu_stats_merge_state(h, dst, src->state);
+  return h->ops->stats_merge_state(h, dst, src->state);
 }
 
 extern "C" cubias_status_t cubias_stats_export_size(cubias_stats_t s, size_t *bytes) {
@@ -193,14 +181,9 @@ extern "C" cubias_status_t cubias_stats_export(cubias_handle_t h, cubias_stats_t
   if (st) return st;
   cubias_export_header_t hdr = header_of(s);
   char *out = (char *)d_buffer;
-  if (is_cuda(h)) {
-    st = cubias_cuda_write_header(h, out, &hdr);
-    if (st) return st;
-    return cubias_cuda_memcpy(h, out + CUBIAS_EXPORT_HEADER, s->state, state_bytes(s->channels), 2);
-  }
-  memcpy(out, &hdr, sizeof hdr);
-  memcpy(out + CUBIAS_EXPORT_HEADER, s->state, state_bytes(s->channels));
-  return CUBIAS_STATUS_SUCCESS;
+  st = h->ops->write_header(h, out, &hdr);
+  if (st) return st;
+  return h->ops->copy(h, out + CUBIAS_EXPORT_HEADER, s->state, state_bytes(s->channels), 2);
 }
 
 // Check `count` exports laid back to back (headers read first: one
@@ -218,15 +201,12 @@ static cubias_status_t import_exports(cubias_handle_t h, cubias_stats_t s, const
   const size_t stride = CUBIAS_EXPORT_HEADER + state_bytes(s->channels);
   const char *base = (const char *)d_buffers;
   cubias_export_header_t *hdrs = nullptr;
+  // Host scratch on every backend: the CPU backend's allocator is host memory.
   st = cubias_cpu_alloc(h, sizeof(cubias_export_header_t) * (size_t)count, (void **)&hdrs);
   if (st) return st;
-  for (int64_t r = 0; r < count && !st; ++r) {
-    if (is_cuda(h))
-      st = cubias_cuda_memcpy(h, &hdrs[r], base + r * stride, sizeof *hdrs, 1);
-    else
-      memcpy(&hdrs[r], base + r * stride, sizeof *hdrs);
-  }
-  if (!st && is_cuda(h)) st = cubias_cuda_sync(h);
+  for (int64_t r = 0; r < count && !st; ++r)
+    st = h->ops->copy(h, &hdrs[r], base + r * stride, sizeof *hdrs, 1);
+  if (!st) st = h->ops->sync(h);
   const cubias_export_header_t want = header_of(s);
   for (int64_t r = 0; r < count && !st; ++r) {
     const cubias_export_header_t &hdr = hdrs[r];
@@ -248,13 +228,12 @@ static cubias_status_t import_exports(cubias_handle_t h, cubias_stats_t s, const
                        "%s: buffer %lld tracks activation %d, the accumulator %d", where,
                        (long long)r, hdr.act, want.act);
   }
-  cubias_cpu_free(hdrs);
+  cubias_cpu_free(h, hdrs);
   if (st) return st;
-  if (replace) st = is_cuda(h) ? cubias_cuda_stats_reset(h, s) : cubias_cpu_stats_reset(h, s);
+  if (replace) st = h->ops->stats_reset(h, s);
   for (int64_t r = 0; r < count && !st; ++r) {
     const char *src = base + r * stride + CUBIAS_EXPORT_HEADER;
-    st = is_cuda(h) ? cubias_cuda_stats_merge_state(h, s, src)
-                    : cubias_cpu_stats_merge_state(h, s, src);
+    st = h->ops->stats_merge_state(h, s, src);
   }
   return st;
 }
@@ -281,8 +260,7 @@ extern "C" cubias_status_t cubias_stats_write_field(cubias_handle_t h, cubias_st
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown field %d", where, (int)field);
   st = cubias_check_backend_ptr(h, d_out, sizeof(double), "out", where);
   if (st) return st;
-  return is_cuda(h) ? cubias_cuda_stats_write_field(h, s, (int)field, d_out)
-                    : cubias_cpu_stats_write_field(h, s, (int)field, d_out);
+  return h->ops->stats_write_field(h, s, (int)field, d_out);
 }
 
 extern "C" cubias_status_t cubias_stats_read(cubias_handle_t h, cubias_stats_t s,
@@ -294,17 +272,13 @@ extern "C" cubias_status_t cubias_stats_read(cubias_handle_t h, cubias_stats_t s
   const int64_t C = s->channels;
   const size_t bytes = state_bytes(C);
   void *host = nullptr;
-  st = cubias_cpu_alloc(h, bytes, &host);
+  st = cubias_cpu_alloc(h, bytes, &host);  // host scratch on every backend
   if (st) return st;
-  if (is_cuda(h)) {
-    st = cubias_cuda_memcpy(h, host, s->state, bytes, 1);
-    if (!st) st = cubias_cuda_sync(h);
-    if (st) {
-      cubias_cpu_free(host);
-      return st;
-    }
-  } else {
-    memcpy(host, s->state, bytes);
+  st = h->ops->copy(h, host, s->state, bytes, 1);
+  if (!st) st = h->ops->sync(h);
+  if (st) {
+    cubias_cpu_free(h, host);
+    return st;
   }
   for (int64_t c = 0; c < C; ++c) {
     cubias_moments_t m = cubias_moments_load(host, C, c);
@@ -323,6 +297,6 @@ extern "C" cubias_status_t cubias_stats_read(cubias_handle_t h, cubias_stats_t s
     o->phi_sq_mean = f.phi_sq_mean;
     o->dphi_sq_mean = f.dphi_sq_mean;
   }
-  cubias_cpu_free(host);
+  cubias_cpu_free(h, host);
   return CUBIAS_STATUS_SUCCESS;
 }

@@ -12,6 +12,8 @@ extern "C" cubias_status_t cubias_stats_allgather_nccl(cubias_handle_t h, cubias
   cubias_status_t st = cubias_check_stats(h, s, where);
   if (st) return st;
   if (!nccl_comm) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: nccl_comm is NULL", where);
+  // NCCL moves device memory on a CUDA stream: a requirement on the handle, not
+  // an operation a backend could supply.
   if (h->backend != CUBIAS_BACKEND_CUDA)
     return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED, "%s: needs the CUDA backend", where);
   st = cubias_check_backend_ptr(h, d_scratch, 8, "d_scratch", where);

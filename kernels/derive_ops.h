@@ -56,7 +56,7 @@ static inline int64_t cubias_derive_ld(const cubias_weight_t *W) {
    * than 0/1 into counts[K]. */                                                                \
   cubias_status_t P##_prior_count_multihot(cubias_handle_t h, const uint8_t *t, int64_t n,      \
                                            int64_t K, uint64_t *counts);                        \
-  /* Recurrent gate segments (CUDA: at most CUBIAS_GATE_MAX_SEGS per call), H entries each. */  \
+  /* Recurrent gate segments, H entries each (CUDA: one launch per CUBIAS_GATE_MAX_SEGS). */   \
   cubias_status_t P##_gates_write(cubias_handle_t h, const cubias_gate_seg_t *segs, int nseg,   \
                                   int64_t H, const cubias_gate_params_t *p, int dtype);         \
   /* Attention mask [B, Tq, Tk]. */                                                             \

@@ -15,7 +15,7 @@ cubias_status_t cubias_cpu_alloc(cubias_handle_t h, size_t bytes, void **p) {
   return CUBIAS_STATUS_SUCCESS;
 }
 
-void cubias_cpu_free(void *p) { free(p); }
+void cubias_cpu_free(cubias_handle_t, void *p) { free(p); }
 
 #ifdef _OPENMP
 #include <omp.h>

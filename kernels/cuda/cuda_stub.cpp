@@ -110,3 +110,9 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
                                                    double, void *, int, int64_t *) {
   return absent(h);
 }
+
+// The CUDA backend's table (kernels/cuda/cuda_ops.cu in a CUDA build), from the
+// stand-ins above: a handle never gets it here (cubias_create falls back to, or
+// refuses without, a device), but the build links the same way.
+extern const cubias_backend_ops cubias_cuda_ops =
+    CUBIAS_BACKEND_OPS_OF(cubias_cuda, cubias_cuda_prior_finish);

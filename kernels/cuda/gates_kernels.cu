@@ -35,14 +35,20 @@ __global__ void gates_kernel(SegTable t, int64_t H, cubias_gate_params_t p, int 
 
 }  // namespace
 
+// One launch per CUBIAS_GATE_MAX_SEGS segments (the table travels as a kernel
+// argument, which has a size limit).
 cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_gate_seg_t *segs, int nseg,
                                         int64_t H, const cubias_gate_params_t *p, int dtype) {
-  if (nseg <= 0) return CUBIAS_STATUS_SUCCESS;
-  SegTable t;
-  for (int i = 0; i < nseg; ++i) t.s[i] = segs[i];
   int64_t gx = (H + 255) / 256;
   if (gx > 1024) gx = 1024;
-  dim3 grid((unsigned)gx, (unsigned)nseg);
-  cubias_launch<gates_kernel>(grid, 256, 0, stream_of(h), t, H, *p, dtype);
-  return launched(h, "cubias gate kernel");
+  for (int s0 = 0; s0 < nseg; s0 += CUBIAS_GATE_MAX_SEGS) {
+    const int ns = nseg - s0 < CUBIAS_GATE_MAX_SEGS ? nseg - s0 : CUBIAS_GATE_MAX_SEGS;
+    SegTable t;
+    for (int i = 0; i < ns; ++i) t.s[i] = segs[s0 + i];
+    dim3 grid((unsigned)gx, (unsigned)ns);
+    cubias_launch<gates_kernel>(grid, 256, 0, stream_of(h), t, H, *p, dtype);
+    const cubias_status_t st = launched(h, "cubias gate kernel");
+    if (st) return st;
+  }
+  return CUBIAS_STATUS_SUCCESS;
 }
