@@ -130,42 +130,58 @@ __global__ void sym_init_kernel(const void *state, int64_t C, int act, float slo
 // One block per (chunk j, channel c), pair = j * C + c: K + 1 sums (the last counts
 // entries), written to partials[pair * (K + 1) + q]. Thread t sums entries e0 + t,
 // e0 + t + kBlock, ... in turn, then a fixed tree (t takes t + off, off = kBlock/2 .. 1)
-// per sum: the same order on every run.
+// per sum: the same order on every run. The candidates go in groups of kSymGroup a
+// walk over the chunk (two walks for 17): all K sums live at once, across the libm
+// calls, took 170 registers (one block per SM); a group takes 74-78 on sm_75 ...
+// sm_120 for one more read of the chunk in this compute-bound pass (the same sums
+// in the same order, so the same bits).
+constexpr int kSymGroup = 9;
+
+__device__ __forceinline__ void sym_tree_store(double *tree, double v, double *out) {
+  const int t = threadIdx.x;
+  tree[t] = v;
+  __syncthreads();
+  for (int off = kBlock / 2; off > 0; off >>= 1) {
+    if (t < off) tree[t] += tree[t + off];
+    __syncthreads();
+  }
+  if (t == 0) *out = tree[0];
+  __syncthreads();
+}
+
 __global__ void __launch_bounds__(kBlock)
     sym_partials_kernel(cubias_tensor_t x, cubias_plan_t plan, int act, const double *ctr,
                         const double *hw, double *partials) {
   const int K = CUBIAS_SYM_K;
   __shared__ double tree[kBlock];
   const int64_t C = x.channels, pair = blockIdx.x, j = pair / C, c = pair - j * C;
-  const int t = threadIdx.x;
-  double sums[CUBIAS_SYM_K + 1];
-#pragma unroll
-  for (int q = 0; q <= K; ++q) sums[q] = 0.0;
   const double cc = ctr[c], w = hw[c];
-  if (w >= 0.0) {  // uniform over the block
-    const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
-    for (int64_t e = j * plan.chunk + t; e < e1; e += kBlock) {
-      const int64_t o = e / x.inner, i = e - o * x.inner;
-      const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
-      if (!cubias_isfinite_f(v)) continue;
-#pragma unroll
-      for (int q = 0; q < K; ++q)
-        sums[q] += cubias_derive_dphi(act, (double)v + cubias_derive_sym_candidate(cc, w, q));
-      sums[K] += 1.0;
-    }
-  }
+  const int64_t e0 = j * plan.chunk + threadIdx.x, e1 = min(plan.per_channel, (j + 1) * plan.chunk);
   double *p = partials + (size_t)pair * (K + 1);
+  double count = 0.0;
 #pragma unroll 1
-  for (int q = 0; q <= K; ++q) {
-    tree[t] = sums[q];
-    __syncthreads();
-    for (int off = kBlock / 2; off > 0; off >>= 1) {
-      if (t < off) tree[t] += tree[t + off];
-      __syncthreads();
+  for (int q0 = 0; q0 < K; q0 += kSymGroup) {
+    double sums[kSymGroup], shift[kSymGroup];
+#pragma unroll
+    for (int g = 0; g < kSymGroup; ++g) {
+      sums[g] = 0.0;
+      shift[g] = q0 + g < K ? cubias_derive_sym_candidate(cc, w, q0 + g) : 0.0;
     }
-    if (t == 0) p[q] = tree[0];
-    __syncthreads();
+    if (w >= 0.0) {  // uniform over the block
+      for (int64_t e = e0; e < e1; e += kBlock) {
+        const int64_t o = e / x.inner, i = e - o * x.inner;
+        const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
+        if (!cubias_isfinite_f(v)) continue;
+#pragma unroll
+        for (int g = 0; g < kSymGroup; ++g)
+          if (q0 + g < K) sums[g] += cubias_derive_dphi(act, (double)v + shift[g]);
+        if (q0 == 0) count += 1.0;
+      }
+    }
+#pragma unroll 1
+    for (int g = 0; g < kSymGroup && q0 + g < K; ++g) sym_tree_store(tree, sums[g], &p[q0 + g]);
   }
+  sym_tree_store(tree, count, &p[K]);
 }
 
 __global__ void sym_reduce_kernel(const double *partials, int64_t nchunks, int64_t C,
