@@ -94,6 +94,7 @@ typedef struct cubias_export_header {
                                         const void *src_state);                                \
   cubias_status_t P##_stats_write_field(cubias_handle_t h, cubias_stats_t s, int field,        \
                                         double *out);                                          \
+  /* The export header into the first bytes of a buffer in backend memory. */                 \
   cubias_status_t P##_write_header(cubias_handle_t h, void *buffer,                            \
                                    const cubias_export_header_t *hdr);
 
@@ -130,6 +131,7 @@ typedef struct cubias_backend_ops {
   cubias_status_t (*sync)(cubias_handle_t h);
   int (*capturing)(cubias_handle_t h);
   cubias_status_t (*use_device)(cubias_handle_t h, int *previous);
+  /* P##_memcpy (a member named memcpy could meet a libc macro) */
   cubias_status_t (*copy)(cubias_handle_t h, void *dst, const void *src, size_t bytes, int kind);
   void (*blas_destroy)(cubias_handle_t h);
   /* statistics (CUBIAS_CORE_OPS) */
