@@ -17,21 +17,28 @@
 #define CUBIAS_HD inline __attribute__((always_inline))
 #endif
 
-/* a / n for a count n >= 1. On the GPU without a call: IEEE double division's
- * slow-path subroutine call made the statistics kernels spill the lanes live across
- * it. A reciprocal estimate, two Newton steps and a residual correction (the fast
- * path of the division itself) give the correctly rounded quotient for normal
- * operands; subnormal quotients may differ by an ulp, the same on every run. */
-CUBIAS_HD double cubias_div_count(double a, double n) {
-#ifdef __CUDA_ARCH__
-  double y;
-  asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(y) : "d"(n));
-  double e = fma(-n, y, 1.0);
-  y = fma(y, e, y);
+/* a / n from an estimate y0 of 1 / n (relative error below 2^-20): two Newton steps
+ * and a residual correction, the fast path of IEEE division, correctly rounded for
+ * normal operands and quotients (tested on the host with perturbed estimates). */
+CUBIAS_HD double cubias_div_refine(double a, double n, double y0) {
+  double e = fma(-n, y0, 1.0);
+  double y = fma(y0, e, y0);
   e = fma(-n, y, 1.0);
   y = fma(y, e, y);
   const double q = a * y;
-  return fma(fma(-n, q, a), y, q);
+  const double r = fma(fma(-n, q, a), y, q);
+  return a == 0.0 ? q : r;  // q keeps the sign of a zero numerator (r would be +0)
+}
+
+/* a / n for a count n >= 1. On the GPU without a call: IEEE double division's
+ * slow-path subroutine call made the statistics kernels spill the lanes live
+ * across it; the hardware reciprocal estimate (about 2^-23) refined instead.
+ * Subnormal quotients may differ from a / n by an ulp, the same on every run. */
+CUBIAS_HD double cubias_div_count(double a, double n) {
+#ifdef __CUDA_ARCH__
+  double y0;
+  asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(y0) : "d"(n));
+  return cubias_div_refine(a, n, y0);
 #else
   return a / n;
 #endif
