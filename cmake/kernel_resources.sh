@@ -3,12 +3,11 @@
 #   kernel_resources.sh TABLE_DIR MAX_REGS[:ARCH=REGS...] NVCC ARGS...
 # Runs the compile with ptxas -v, prints one table per object (architecture,
 # registers, spill bytes, shared memory, kernel), keeps it in TABLE_DIR, and fails the
-# compile when a statistics kernel of the hot pass (rows_kernel, planes_kernel,
+# compile when a statistics kernel (rows_kernel, planes_kernel, their redo kernels,
 # merge_partials_kernel) or a derivation's pass over the data (sym_partials_kernel,
 # radix_hist_kernel) uses more than MAX_REGS registers: one 256-thread block per SM
-# is not enough to keep the memory bus (or the FP64 units) busy. Their redo kernels (rows_redo_kernel,
-# planes_redo_kernel) run only for blocks whose data float cannot hold and are not
-# bound. Spills fail every compile (-Xptxas=-warn-spills,-Werror).
+# is not enough to keep the memory bus (or the FP64 units) busy. Spills fail every
+# compile (-Xptxas=-warn-spills,-Werror).
 set -uo pipefail
 dir=$1 max=$2
 shift 2
@@ -43,7 +42,7 @@ fi
 # MAX_REGS may name exceptions by architecture: 128:sm_100=160:sm_120=160.
 over=$(awk -v spec="$max" 'BEGIN { n = split(spec, part, ":"); bound[""] = part[1] + 0
                                    for (i = 2; i <= n; ++i) { split(part[i], kv, "="); bound[kv[1]] = kv[2] + 0 } }
-  /rows_kernel|planes_kernel|merge_partials_kernel|sym_partials_kernel|radix_hist_kernel/ { b = ($1 in bound) ? bound[$1] : bound[""]; if ($2 > b) print }' "$table")
+  /rows_kernel|planes_kernel|rows_redo_kernel|planes_redo_kernel|merge_partials_kernel|sym_partials_kernel|radix_hist_kernel/ { b = ($1 in bound) ? bound[$1] : bound[""]; if ($2 > b) print }' "$table")
 if [ -n "$over" ]; then
   echo "error: statistics kernels over their register bound ($max):" >&2
   echo "$over" >&2

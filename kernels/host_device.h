@@ -19,7 +19,9 @@
 
 /* a / n from an estimate y0 of 1 / n (relative error below 2^-20): two Newton steps
  * and a residual correction, the fast path of IEEE division, correctly rounded for
- * normal operands and quotients (tested on the host with perturbed estimates). */
+ * finite numerators with normal quotients, and for zeros (tested on the host with
+ * perturbed estimates). An infinite numerator gives NaN: every caller's numerator is
+ * finite, except a float run's sums that overflowed, which the redo replaces. */
 CUBIAS_HD double cubias_div_refine(double a, double n, double y0) {
   double e = fma(-n, y0, 1.0);
   double y = fma(y0, e, y0);

@@ -136,6 +136,17 @@ TEST(LaneMath, DivisionByACountRefinesToTheIeeeQuotient) {
       const double want = a / n;
       EXPECT_EQ(memcmp(&got, &want, sizeof got), 0) << a << " / " << n << ": " << got;
     }
+  // As the GPU's run mean takes it: the float quotient through the double one.
+  size_t fwrong = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const float s1 = (float)(((rng() & 1) ? -1.0 : 1.0) * ldexp(mant(rng), expo(rng) % 120));
+    const int n = 1 + (int)(rng() % 16);
+    const float got = (float)cubias_div_refine((double)s1, (double)n,
+                                               (1.0 / n) * (1.0 + ldexp(pert(rng), -20)));
+    const float want = s1 / (float)n;
+    fwrong += memcmp(&got, &want, sizeof got) != 0;
+  }
   EXPECT_EQ(wrong, 0u) << "of " << total;
+  EXPECT_EQ(fwrong, 0u) << "float quotients of 100000";
 }
 

@@ -24,10 +24,10 @@ constexpr int kBlock = CUBIAS_STATS_BLOCK;
 //    kernels fold every run in float and only flag a block holding such a run; the
 //    redo kernel launched right after (redo_flagged) recomputes flagged blocks with
 //    the redo. The redo kernels do work only for such data (|x| ~ 4e18 and up, or
-//    spreads below ~1e-19) and may take more registers (one block per SM; no
-//    spills, which fail the build);
-//  - IEEE double division calls a slow-path subroutine, and the lanes live across
-//    that call in the block's merge tree spilled: cubias_div_count has no call.
+//    spreads below ~1e-19);
+//  - IEEE division calls a slow-path subroutine, and the lanes live across that
+//    call (the block's merge tree; the redo kernels' float folds) spilled:
+//    cubias_div_count divides without a call (kernels/host_device.h, lanes.h).
 #define CUBIAS_STATS_MIN_BLOCKS_ROWS 2
 #define CUBIAS_STATS_MIN_BLOCKS_PLANES 3
 
@@ -224,7 +224,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_RO
 }
 
 template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 1)
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_ROWS)
     rows_redo_kernel(const typename DT::storage *__restrict__ x, int64_t rows, int64_t C,
                      cubias_plan_t plan, int act, float slope, double *__restrict__ partials,
                      int *flags, int64_t grid_x, int64_t nblocks) {
@@ -345,7 +345,7 @@ __global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PL
 }
 
 template <class DT, int V, int CLASS, bool VEC>
-__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, 1)
+__global__ void __launch_bounds__(CUBIAS_STATS_BLOCK, CUBIAS_STATS_MIN_BLOCKS_PLANES)
     planes_redo_kernel(const typename DT::storage *__restrict__ x, int64_t C, int64_t inner,
                        cubias_plan_t plan, int seg, int act, float slope,
                        double *__restrict__ partials, int *flags, int64_t /*grid_x: 1-D*/,
