@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../kernels/derive_math.h"
-#include "../kernels/derive_ops.h"
+#include "../kernels/backend.h"
 #include "internal.h"
 
 namespace {
@@ -21,7 +21,6 @@ cubias_status_t alloc_guard(cubias_handle_t h, const char *where, Fn &&fn) {
     return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
   }
 }
-bool is_finite_d(double v) { return v == v && v - v == 0.0; }
 constexpr int64_t kMaxDim = ((int64_t)1 << 31) - 1;  // cuBLAS sizes are int
 
 cubias_status_t check_dtype(cubias_handle_t h, int dt, const char *what, const char *where) {
@@ -34,7 +33,7 @@ cubias_status_t check_dtype(cubias_handle_t h, int dt, const char *what, const c
 cubias_status_t check_target(cubias_handle_t h, const double *h_target, double *t,
                              const char *where) {
   *t = h_target ? *h_target : 0.0;
-  if (!is_finite_d(*t))
+  if (!cubias_finite(*t))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: the target t is not finite (%g)", where,
                        *t);
   return CUBIAS_STATUS_SUCCESS;
@@ -58,6 +57,18 @@ cubias_status_t check_weight(cubias_handle_t h, const cubias_weight_t *W, const 
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: weight sizes out=%lld in=%lld must be in [1, 2^31 - 1]", where,
                        (long long)W->out, (long long)W->in);
+  return CUBIAS_STATUS_SUCCESS;
+}
+
+// A weight view whose in (columns) matches the statistics' channels.
+cubias_status_t check_weight_in(cubias_handle_t h, const cubias_weight_t *W, const char *name,
+                                cubias_stats_t s, const char *what, const char *where) {
+  cubias_status_t st = check_weight(h, W, where);
+  if (st) return st;
+  if (W->in != s->channels)
+    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                       "%s: %s has in = %lld columns, the %s %lld channels", where, name,
+                       (long long)W->in, what, (long long)s->channels);
   return CUBIAS_STATUS_SUCCESS;
 }
 
@@ -88,17 +99,15 @@ extern "C" cubias_status_t cubias_center_from_input(cubias_handle_t h, cubias_st
   const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, x_stats, where);
   if (st) return st;
-  if ((st = check_weight(h, W, where))) return st;
-  if (W->in != x_stats->channels)
-    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
-                       "%s: W has in = %lld columns, the input statistics %lld channels", where,
-                       (long long)W->in, (long long)x_stats->channels);
+  if ((st = check_weight_in(h, W, "W", x_stats, "input statistics", where))) return st;
   double t;
   if ((st = check_target(h, h_target, &t, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   return alloc_guard(h, where, [&] {
-    return h->ops->derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t, d_bias, (int)bias_dtype,
-                               nullptr);
+    return cubias_with_workspace(h, [&](void *ws, size_t *bytes) {
+      return h->ops->derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t, d_bias,
+                                 (int)bias_dtype, nullptr, ws, bytes);
+    });
   });
 }
 
@@ -126,10 +135,10 @@ extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubia
   const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  if (!is_finite_d(s) || !(s > 0.0))
+  if (!cubias_finite(s) || !(s > 0.0))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: the scale s must be finite and > 0 (got %g)", where, s);
-  if (!is_finite_d(t))
+  if (!cubias_finite(t))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: the target t is not finite (%g)", where,
                        t);
   if ((st = check_weight(h, W, where))) return st;
@@ -140,7 +149,10 @@ extern "C" cubias_status_t cubias_normalize_from_preact(cubias_handle_t h, cubia
   if (d_bias && (st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_skipped, "skipped", where))) return st;
   return alloc_guard(h, where, [&] {
-    return h->ops->derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype, d_skipped);
+    return cubias_with_workspace(h, [&](void *ws, size_t *bytes) {
+      return h->ops->derive_normalize(h, z_stats, s, t, W, d_bias, (int)bias_dtype, d_skipped, ws,
+                                      bytes);
+    });
   });
 }
 
@@ -165,11 +177,7 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
         "%s: the statistics' activation %d has no Gaussian closed form here "
         "(identity, ReLU, leaky ReLU): use CUBIAS_POSTACT_MEASURED and d_report = NULL",
         where, z_stats->act);
-  if ((st = check_weight(h, W_next, where))) return st;
-  if (W_next->in != z_stats->channels)
-    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
-                       "%s: W_next has in = %lld columns, the statistics %lld channels", where,
-                       (long long)W_next->in, (long long)z_stats->channels);
+  if ((st = check_weight_in(h, W_next, "W_next", z_stats, "statistics", where))) return st;
   double t;
   if ((st = check_target(h, h_target, &t, where))) return st;
   if ((st = check_bias(h, d_bias_next, bias_dtype, where))) return st;
@@ -177,8 +185,10 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
   const int kind = source == CUBIAS_POSTACT_MEASURED ? CUBIAS_DERIVE_VEC_PHI_MEASURED
                                                      : CUBIAS_DERIVE_VEC_PHI_GAUSSIAN;
   return alloc_guard(h, where, [&] {
-    return h->ops->derive_gemv(h, z_stats, kind, W_next, t, d_bias_next, (int)bias_dtype,
-                               d_report);
+    return cubias_with_workspace(h, [&](void *ws, size_t *bytes) {
+      return h->ops->derive_gemv(h, z_stats, kind, W_next, t, d_bias_next, (int)bias_dtype,
+                                 d_report, ws, bytes);
+    });
   });
 }
 
@@ -197,7 +207,7 @@ extern "C" cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act_a
                        "%s: activation %d has no closed form here (identity, ReLU, leaky ReLU)",
                        where, ai);
   if (ai == CUBIAS_ACT_LEAKY_RELU) a = act_param;
-  if (!is_finite_d(a) || !is_finite_d(mu) || !is_finite_d(sigma) || sigma < 0.0)
+  if (!cubias_finite(a) || !cubias_finite(mu) || !cubias_finite(sigma) || sigma < 0.0)
     return cubias_fail(
         nullptr, CUBIAS_STATUS_INVALID_VALUE,
         "%s: mu, sigma and the slope must be finite, sigma >= 0 (mu=%g sigma=%g a=%g)", where, mu,
@@ -228,8 +238,10 @@ extern "C" cubias_status_t cubias_symmetric_shift(cubias_handle_t h, cubias_acti
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_report, "report", where))) return st;
   return alloc_guard(h, where, [&] {
-    return h->ops->derive_symmetric(h, (int)act, z_stats, z, n_tensors, d_bias, (int)bias_dtype,
-                                    d_report);
+    return cubias_with_workspace(h, [&](void *ws, size_t *bytes) {
+      return h->ops->derive_symmetric(h, (int)act, z_stats, z, n_tensors, d_bias,
+                                      (int)bias_dtype, d_report, ws, bytes);
+    });
   });
 }
 
@@ -240,7 +252,7 @@ extern "C" cubias_status_t cubias_revive_constant(cubias_handle_t h, cubias_stat
   const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_stats(h, z_stats, where);
   if (st) return st;
-  if (!is_finite_d(value) || !(value > 0.0))
+  if (!cubias_finite(value) || !(value > 0.0))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: the revival bias must be finite and > 0 (got %g; default %g)", where,
                        value, CUBIAS_REVIVE_DEFAULT_BIAS);
@@ -263,14 +275,16 @@ extern "C" cubias_status_t cubias_revive_quantile(cubias_handle_t h, cubias_stat
   if (!(p_min > 0.0 && p_min <= 1.0))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: p_min must be in (0, 1] (got %g)",
                        where, p_min);
-  if (!is_finite_d(margin) || !(margin > 0.0))
+  if (!cubias_finite(margin) || !(margin > 0.0))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: margin must be finite and > 0 (got %g)",
                        where, margin);
   if ((st = check_tensors(h, z_stats, z, n_tensors, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   if ((st = check_optional(h, d_dead, "dead", where))) return st;
   return alloc_guard(h, where, [&] {
-    return h->ops->derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin, d_bias,
-                                          (int)bias_dtype, d_dead);
+    return cubias_with_workspace(h, [&](void *ws, size_t *bytes) {
+      return h->ops->derive_revive_quantile(h, z_stats, z, n_tensors, p_min, margin, d_bias,
+                                            (int)bias_dtype, d_dead, ws, bytes);
+    });
   });
 }

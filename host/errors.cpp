@@ -20,6 +20,9 @@ cubias_call_scope::cubias_call_scope(const char *name) : prev_(g_call) {
 
 cubias_call_scope::~cubias_call_scope() {
   if (g_outer == this) {
+    // A backend's failure text (kernels/backend.h) becomes the call's message, named.
+    if (handle_ && handle_->backend_error[0])
+      cubias_fail(handle_, CUBIAS_STATUS_SUCCESS, "%s", handle_->backend_error);
     // Direct: the scope holds no handle, and only a CUDA handle's use_device set it.
     if (restore_device_ >= 0) cubias_cuda_restore_device(restore_device_);
     g_outer = nullptr;
@@ -29,10 +32,15 @@ cubias_call_scope::~cubias_call_scope() {
 
 cubias_status_t cubias_enter_device(cubias_handle_t h) {
   if (!h) return CUBIAS_STATUS_SUCCESS;
+  if (g_outer) g_outer->handle_ = h;  // its backend's failures are published at the end
   int previous = -1;
   const cubias_status_t st = h->ops->use_device(h, &previous);
   if (previous >= 0 && g_outer && g_outer->restore_device_ < 0) g_outer->restore_device_ = previous;
   return st;
+}
+
+void cubias_forget_handle(cubias_handle_t h) {
+  if (g_outer && g_outer->handle_ == h) g_outer->handle_ = nullptr;
 }
 
 // msg already begins with `name` as a word ("name: ...", "name ...").
@@ -62,7 +70,10 @@ cubias_status_t cubias_fail(cubias_handle_t h, cubias_status_t st, const char *f
   const size_t len = strlen(buf) < room - k ? strlen(buf) : room - k;
   memcpy(out + k, buf, len);
   out[k + len] = '\0';
-  if (h) snprintf(h->last_error, sizeof h->last_error, "%s", g_thread_error);
+  if (h) {
+    snprintf(h->last_error, sizeof h->last_error, "%s", g_thread_error);
+    h->backend_error[0] = '\0';  // recorded now (or older than this message)
+  }
   return st;
 }
 

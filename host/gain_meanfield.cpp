@@ -150,7 +150,6 @@ cubias_status_t check_act(int act, float p, const char *where) {
   return CUBIAS_STATUS_SUCCESS;
 }
 
-bool is_fin(double x) { return fabs(x) <= 1.7976931348623157e308; }
 
 }  // namespace
 
@@ -160,7 +159,7 @@ extern "C" cubias_status_t cubias_meanfield_moments(cubias_activation_t act_arg,
   const int act = cubias_enum_int(act_arg);  // the int the caller stored
   cubias_status_t st = check_act(act, p, where);
   if (st) return st;
-  if (!(q >= 0.0) || !is_fin(q))
+  if (!(q >= 0.0) || !cubias_finite(q))
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: q = %g must be finite and >= 0",
                        where, q);
   double a, b;
@@ -178,7 +177,7 @@ extern "C" cubias_status_t cubias_meanfield_fixed_point(cubias_activation_t act_
   cubias_status_t st = check_act(act, p, where);
   if (st) return st;
   if (!out) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: out is NULL", where);
-  if (!(sw2 > 0.0) || !is_fin(sw2) || !(sb2 >= 0.0) || !is_fin(sb2))
+  if (!(sw2 > 0.0) || !cubias_finite(sw2) || !(sb2 >= 0.0) || !cubias_finite(sb2))
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: sigma_w2 = %g must be finite and > 0, sigma_b2 = %g finite and >= 0",
                        where, sw2, sb2);
@@ -193,7 +192,7 @@ extern "C" cubias_status_t cubias_meanfield_critical(cubias_activation_t act_arg
   cubias_status_t st = check_act(act, p, where);
   if (st) return st;
   if (!sw2_out) return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE, "%s: out is NULL", where);
-  if (!(sb2 >= 0.0) || !is_fin(sb2))
+  if (!(sb2 >= 0.0) || !cubias_finite(sb2))
     return cubias_fail(nullptr, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: sigma_b2 = %g must be finite and >= 0", where, sb2);
   const int a = (int)act;

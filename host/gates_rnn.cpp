@@ -1,4 +1,4 @@
-// Rule 7: LSTM forget-gate and GRU update-gate biases (constant, retention
+// Recurrent gates: LSTM forget-gate and GRU update-gate biases (constant, retention
 // target, chrono) in the PyTorch, Keras and cuDNN layouts. Each layout is
 // turned into a list of segments (H entries: one gate of one bias vector of
 // one pseudo-layer) and a role per segment; one writer serves all layouts.
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "internal.h"
-#include "../kernels/derive_ops.h"
+#include "../kernels/backend.h"
 #include "../kernels/dtype.h"
 #include "../kernels/gates_math.h"
 #include "../kernels/logit.h"
@@ -31,8 +31,6 @@ struct GateSet {
   int input;  // LSTM input gate index, -1 for GRU
 };
 
-bool finite_d(double x) { return x == x && x - x == 0.0; }
-
 cubias_status_t check_config(cubias_handle_t h, int cell, const cubias_gate_config_t *cfg,
                              int dtype, cubias_gate_params_t *p, const char *where) {
   if (cell != CUBIAS_RNN_LSTM && cell != CUBIAS_RNN_GRU)
@@ -52,7 +50,7 @@ cubias_status_t check_config(cubias_handle_t h, int cell, const cubias_gate_conf
   const int scheme = cubias_enum_int(cfg->scheme);  // the int the caller stored
   switch (scheme) {
     case CUBIAS_GATE_CONSTANT:
-      if (!finite_d(cfg->value))
+      if (!cubias_finite(cfg->value))
         return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: constant value is %g", where,
                            cfg->value);
       p->b_const = cfg->value;
@@ -62,7 +60,7 @@ cubias_status_t check_config(cubias_handle_t h, int cell, const cubias_gate_conf
         return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                            "%s: retention target r is %g; must lie in (0, 1)", where,
                            cfg->retention);
-      if (!(cfg->steps >= 1.0 && finite_d(cfg->steps)))
+      if (!(cfg->steps >= 1.0 && cubias_finite(cfg->steps)))
         return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                            "%s: steps L is %g; the retention scheme needs a finite L >= 1", where,
                            cfg->steps);
@@ -181,6 +179,19 @@ cubias_status_t check_hidden(cubias_handle_t h, int64_t H, const char *where) {
   return CUBIAS_STATUS_SUCCESS;
 }
 
+// What every layout's entry point checks first: the handle, the cell and the
+// configuration (into p), the hidden size.
+cubias_status_t check_call(cubias_handle_t h, int cell, const cubias_gate_config_t *cfg, int dtype,
+                           int64_t H, cubias_gate_params_t *p, const char *where) {
+  cubias_status_t st = cubias_check_handle(h, where);
+  if (!st) st = check_config(h, cell, cfg, dtype, p, where);
+  if (!st) st = check_hidden(h, H, where);
+  return st;
+}
+
+// Gates of the cell: 4 (LSTM) or 3 (GRU).
+int gates_of(int cell) { return cell == CUBIAS_RNN_LSTM ? 4 : 3; }
+
 }  // namespace
 
 extern "C" cubias_status_t cubias_gate_config_default(cubias_gate_config_t *cfg) {
@@ -203,11 +214,9 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
   CUBIAS_ENTRY("cubias_rnn_gate_bias_pytorch");
   const int cell = cubias_enum_int(cell_arg);  // the int the caller stored
   const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
-  cubias_status_t st = cubias_check_handle(h, where);
-  if (st) return st;
   cubias_gate_params_t p;
-  if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
-  if ((st = check_hidden(h, H, where))) return st;
+  cubias_status_t st = check_call(h, cell, cfg, dtype, H, &p, where);
+  if (st) return st;
   if (input_size < 1 || input_size > ((int64_t)1 << 40) || num_layers < 1 || num_layers > 4096)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: input_size %lld or num_layers %lld out of range", where,
@@ -215,7 +224,7 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_pytorch(
   if (bidirectional != 0 && bidirectional != 1)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: bidirectional must be 0 or 1", where);
   if ((st = cubias_check_backend_ptr(h, d_params, cubias_dtype_size(dtype), "params", where))) return st;
-  const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
+  const int G = gates_of(cell);
   const int dirs = bidirectional ? 2 : 1;
   const int64_t GH = G * H;
   std::vector<PseudoLayer> layers((size_t)(num_layers * dirs));
@@ -253,16 +262,14 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_keras(cubias_handle_t h, cubias_
   CUBIAS_ENTRY("cubias_rnn_gate_bias_keras");
   const int cell = cubias_enum_int(cell_arg);  // the int the caller stored
   const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
-  cubias_status_t st = cubias_check_handle(h, where);
-  if (st) return st;
   cubias_gate_params_t p;
-  if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
-  if ((st = check_hidden(h, H, where))) return st;
+  cubias_status_t st = check_call(h, cell, cfg, dtype, H, &p, where);
+  if (st) return st;
   if (num_vectors != 1 && num_vectors != 2)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: num_vectors is %d; must be 1 or 2",
                        where, num_vectors);
   if ((st = cubias_check_backend_ptr(h, d_bias, cubias_dtype_size(dtype), "bias", where))) return st;
-  const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
+  const int G = gates_of(cell);
   std::vector<PseudoLayer> layers(1);
   for (int g = 0; g < G; ++g) {
     layers[0].first[g] = {d_bias, g * H};
@@ -281,17 +288,15 @@ extern "C" cubias_status_t cubias_rnn_gate_bias_cudnn(cubias_handle_t h, cubias_
   CUBIAS_ENTRY("cubias_rnn_gate_bias_cudnn");
   const int cell = cubias_enum_int(cell_arg);  // the int the caller stored
   const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
-  cubias_status_t st = cubias_check_handle(h, where);
-  if (st) return st;
   cubias_gate_params_t p;
-  if ((st = check_config(h, cell, cfg, dtype, &p, where))) return st;
-  if ((st = check_hidden(h, H, where))) return st;
+  cubias_status_t st = check_call(h, cell, cfg, dtype, H, &p, where);
+  if (st) return st;
   if (!h_layers)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: layers is NULL", where);
   if (nld < 1 || nld > 8192)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: pseudo_layers %lld out of [1, 8192]",
                        where, (long long)nld);
-  const int G = cell == CUBIAS_RNN_LSTM ? 4 : 3;
+  const int G = gates_of(cell);
   std::vector<PseudoLayer> layers((size_t)nld);
   for (int64_t ld = 0; ld < nld; ++ld) {
     for (int id = 0; id < 2 * G; ++id) {

@@ -47,14 +47,14 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
   int cuda_ok = 0;
   if (backend != CUBIAS_BACKEND_CPU) {
     // Probe quietly for AUTO: its failure only means "use the CPU".
-    cubias_status_t st = cubias_cuda_probe(nullptr, &device, 1);
+    char why[CUBIAS_ERROR_LEN] = "";
+    cubias_status_t st = cubias_cuda_probe(&device, 1, why, sizeof why);
     cuda_ok = st == CUBIAS_STATUS_SUCCESS;
-    if (!cuda_ok && backend == CUBIAS_BACKEND_CUDA) return st;  // probe recorded why
+    if (!cuda_ok && backend == CUBIAS_BACKEND_CUDA) return cubias_fail(nullptr, st, "%s", why);
   }
   // A CPU handle never touches the CUDA runtime here: creating a context would cost
   // memory on every GPU and break fork-based workers. Its pointer checks ask CUDA only
   // where the process has already made a context (cubias_cuda_pointer_kind).
-  if (!cuda_ok) cubias_clear_error(nullptr);  // a failed probe is not an error here
   cubias_handle_s *h = new (std::nothrow) cubias_handle_s();
   if (!h) return cubias_fail(nullptr, CUBIAS_STATUS_ALLOC_FAILED, "%s: out of host memory", where);
   h->backend = (backend == CUBIAS_BACKEND_CPU || !cuda_ok) ? CUBIAS_BACKEND_CPU : CUBIAS_BACKEND_CUDA;
@@ -71,6 +71,7 @@ extern "C" cubias_status_t cubias_create(cubias_handle_t *handle, cubias_backend
   h->retired_count = 0;
   h->blas = nullptr;
   h->last_error[0] = '\0';
+  h->backend_error[0] = '\0';
   *handle = h;
   return CUBIAS_STATUS_SUCCESS;
 }
@@ -89,6 +90,7 @@ extern "C" cubias_status_t cubias_destroy(cubias_handle_t h) {
   if (h->workspace) h->ops->free(h, h->workspace);
   for (int i = 0; i < h->retired_count; ++i) h->ops->free(h, h->retired[i]);
   free(h->retired);
+  cubias_forget_handle(h);
   delete h;
   return st;
 }

@@ -5,6 +5,38 @@
 #define CUBIAS_INTERNAL_H
 
 #include "../kernels/backend.h"
+#include "../kernels/weight_view.h"
+
+/* Record a failure (handle may be NULL) and return its status. printf-style. The
+ * message begins with the name of the public call running on this thread. */
+cubias_status_t cubias_fail(cubias_handle_t h, cubias_status_t st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* x is a finite number (not NaN, not +-Inf): the one test every check uses. */
+static inline int cubias_finite(double x) { return x == x && x - x == 0.0; }
+
+/* Bytes of one element of dtype, 0 when the dtype is unknown. */
+size_t cubias_dtype_size(int dt);
+/* a*b into *out, false on int64 overflow or negative operands. */
+int cubias_mul_ok(int64_t a, int64_t b, int64_t *out);
+
+/* Workspace of at least `bytes` in backend memory (cached in the handle). */
+cubias_status_t cubias_workspace(cubias_handle_t h, size_t bytes, void **ws);
+
+#ifdef __cplusplus
+/* A backend operation of two phases (kernels/backend.h): op(ws, &bytes) is asked
+ * with ws = NULL for its bytes, then run with the handle's workspace. */
+template <class Op>
+cubias_status_t cubias_with_workspace(cubias_handle_t h, Op op) {
+  static char nothing;  // the second phase's ws when no bytes are needed
+  size_t bytes = 0;
+  cubias_status_t st = op(nullptr, &bytes);
+  if (st) return st;
+  void *ws = &nothing;
+  if (bytes && (st = cubias_workspace(h, bytes, &ws))) return st;
+  return op(ws, &bytes);
+}
+#endif
 
 void cubias_clear_error(cubias_handle_t h);
 
@@ -21,8 +53,10 @@ class cubias_call_scope {
 
  private:
   friend cubias_status_t cubias_enter_device(cubias_handle_t h);
+  friend void cubias_forget_handle(cubias_handle_t h);
   const char *prev_;
   int restore_device_ = -1; /* the caller's current device, made current again at the end */
+  cubias_handle_t handle_ = nullptr; /* whose backend error slot is published at the end */
 };
 /* First line of every public entry point: names the call (as `where`). */
 #define CUBIAS_ENTRY(name)                       \
@@ -35,6 +69,8 @@ class cubias_call_scope {
  * cubias_check_handle does it, so every call that checks a handle runs on the
  * handle's device. CPU handles: nothing. */
 cubias_status_t cubias_enter_device(cubias_handle_t h);
+/* The handle is going away: its error slot is not to be published when the call ends. */
+void cubias_forget_handle(cubias_handle_t h);
 
 /* Argument checks: each returns SUCCESS or records what was wrong in `where`. */
 cubias_status_t cubias_check_handle(cubias_handle_t h, const char *where);
@@ -50,8 +86,6 @@ cubias_status_t cubias_check_backend_ptr(cubias_handle_t h, const void *p, size_
  * pointer's side); `who` names it in the message ("weight", "layer 3 weight"). */
 cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w, const char *who,
                                     const char *where, int check_data);
-/* The leading dimension in use (ld, or the packed line length when ld = 0). */
-int64_t cubias_weight_ld(const cubias_weight_t *w);
 
 #ifdef __cplusplus
 #include <string.h>

@@ -1,7 +1,7 @@
-// Rule 11: additive attention masks (padding, causal, both) with a finite,
+// Additive attention masks (padding, causal, both) with a finite,
 // dtype-aware mask value and a stated policy for rows with no valid key.
 #include "internal.h"
-#include "../kernels/derive_ops.h"
+#include "../kernels/backend.h"
 #include "../kernels/mask_math.h"
 
 extern "C" cubias_status_t cubias_mask_value(cubias_dtype_t dtype_arg, double *h_value) {

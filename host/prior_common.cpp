@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "internal.h"
-#include "../kernels/derive_ops.h"
+#include "../kernels/backend.h"
 #include "../kernels/dtype.h"
 
 cubias_status_t cubias_check_bias_dtype(cubias_handle_t h, int dtype, const char *where) {

@@ -1,4 +1,4 @@
-// Rule 6: class priors (softmax from labels or given priors, sigmoid from
+// Class priors (softmax from labels or given priors, sigmoid from
 // multi-hot targets or given priors, a single prior) and regression targets.
 #include <math.h>
 
@@ -6,14 +6,13 @@
 #include <vector>
 
 #include "internal.h"
-#include "../kernels/derive_ops.h"
+#include "../kernels/backend.h"
 #include "../kernels/logit.h"
 #include "../kernels/prior_math.h"
 
-static bool finite_d(double x) { return x == x && x - x == 0.0; }
 
 static cubias_status_t check_alpha(cubias_handle_t h, double alpha, const char *where) {
-  if (!(finite_d(alpha) && alpha > 0.0))
+  if (!(cubias_finite(alpha) && alpha > 0.0))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: smoothing alpha is %g; must be finite and > 0 (default %g) so that no "
                        "count gives -inf",
@@ -169,13 +168,13 @@ extern "C" cubias_status_t cubias_prior_softmax_from_probs(cubias_handle_t h,
   double sum = 0.0;
   for (int64_t k = 0; k < K; ++k) {
     double p = h_priors[k];
-    if (!(finite_d(p) && p > 0.0))
+    if (!(cubias_finite(p) && p > 0.0))
       return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                          "%s: prior %lld is %g; every prior must be finite and > 0", where,
                          (long long)k, p);
     sum += p;
   }
-  if (!finite_d(sum))
+  if (!cubias_finite(sum))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: the priors' sum overflows", where);
   std::vector<double> lp;
   if ((st = alloc_vec(h, lp, K, where))) return st;

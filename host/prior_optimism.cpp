@@ -1,4 +1,4 @@
-// Rules 8 and 10: sigmoid gate targets b = logit(g0) and optimistic value heads
+// Sigmoid gate targets b = logit(g0) and optimistic value heads
 // b = r_max (1 - gamma^H) / (1 - gamma).
 #include <math.h>
 
@@ -29,7 +29,7 @@ extern "C" cubias_status_t cubias_optimistic_value(cubias_handle_t h, double r_m
   const int dtype = cubias_enum_int(dtype_arg);  // the int the caller stored
   cubias_status_t st = cubias_check_handle(h, where);
   if (st) return st;
-  if (!(r_max == r_max && r_max - r_max == 0.0))
+  if (!cubias_finite(r_max))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: r_max is %g; must be finite", where,
                        r_max);
   if (!(gamma >= 0.0 && gamma < 1.0))

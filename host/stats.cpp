@@ -33,7 +33,7 @@ extern "C" cubias_status_t cubias_stats_create(cubias_handle_t h, int64_t channe
   if ((int)act < CUBIAS_ACT_IDENTITY || (int)act > CUBIAS_ACT_SILU)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: unknown activation %d", where,
                        (int)act);
-  if (act == CUBIAS_ACT_LEAKY_RELU && !(act_param == act_param && act_param - act_param == 0.0f))
+  if (act == CUBIAS_ACT_LEAKY_RELU && !cubias_finite(act_param))
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: the leaky-ReLU slope must be finite (got %g)", where, (double)act_param);
   cubias_stats_s *s = new (std::nothrow) cubias_stats_s();
@@ -64,7 +64,7 @@ extern "C" cubias_status_t cubias_stats_destroy(cubias_stats_t s) {
   if (!s) return CUBIAS_STATUS_SUCCESS;
   cubias_handle_t h = s->owner;
   cubias_status_t st = cubias_enter_device(h);
-  st = h->ops->sync(h);  // enqueued work may still use the state
+  if (!st) st = h->ops->sync(h);  // enqueued work may still use the state
   h->ops->free(h, s->state);
   h->live_stats--;
   delete s;

@@ -4,11 +4,6 @@
 
 #include "internal.h"
 
-int64_t cubias_weight_ld(const cubias_weight_t *w) {
-  if (w->ld) return w->ld;
-  return w->layout == CUBIAS_WEIGHT_COL_MAJOR ? w->out : w->in;
-}
-
 cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w, const char *who,
                                     const char *where, int check_data) {
   if (!w) return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s is NULL", where, who);
@@ -25,7 +20,7 @@ cubias_status_t cubias_check_weight(cubias_handle_t h, const cubias_weight_t *w,
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: %s: unknown layout %d", where, who,
                        layout);
   const int row = layout == CUBIAS_WEIGHT_ROW_MAJOR;
-  const int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
+  const int64_t lines = cubias_weight_lines(w), len = cubias_weight_line_len(w);
   if (w->ld != 0 && w->ld < len)
     return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE,
                        "%s: %s: ld = %lld is below the %s length %lld (0 means packed)", where,

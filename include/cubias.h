@@ -361,7 +361,7 @@ CUBIAS_API cubias_status_t cubias_reserve_workspace(cubias_handle_t handle, cons
  *  - h_target: a host pointer to one scalar target t (NULL means t = 0).
  */
 
-/* Rule 1 — centering from input statistics:
+/* Centering from input statistics:
  *     b_j = t - sum_i W(j, i) * mu_x[i]          (b = t - W mu_x)
  * so that the pre-activation W x + b has mean t over the measured inputs.
  * Why: a layer fed with uncentred inputs starts with a shifted pre-activation;
@@ -377,7 +377,7 @@ CUBIAS_API cubias_status_t cubias_center_from_input(cubias_handle_t handle, cubi
                                                     const double *h_target, void *d_bias,
                                                     cubias_dtype_t bias_dtype);
 
-/* Rule 2 — centering from pre-activation statistics (in place):
+/* Centering from pre-activation statistics (in place):
  *     b_j <- b_j - (mu_z[j] - t)
  * z_stats are the statistics of z = W x + b measured with the current bias.
  * Why: the shift is exact whatever W and x are, since z moves one-for-one
@@ -386,7 +386,7 @@ CUBIAS_API cubias_status_t cubias_center_from_preact(cubias_handle_t handle, cub
                                                      const double *h_target, void *d_bias,
                                                      cubias_dtype_t bias_dtype);
 
-/* Rule 3 — data-dependent normalisation (LSUV / weight-norm style), in place:
+/* Data-dependent normalisation (LSUV / weight-norm style), in place:
  *     W_j <- s * W_j / sigma_j,   b_j <- s * (b_j - mu_j) / sigma_j + t
  * with mu_j, sigma_j (population std) of the pre-activation z_j measured with
  * the current W, b. Afterwards z_j has mean t and std s on the same inputs.
@@ -404,7 +404,7 @@ CUBIAS_API cubias_status_t cubias_normalize_from_preact(cubias_handle_t handle,
                                                         cubias_dtype_t bias_dtype,
                                                         int64_t *d_skipped);
 
-/* Rule 4 — post-activation shift for the next layer:
+/* Post-activation shift for the next layer:
  *     b_next = t - W_next * E[phi(z)]
  * where z are this layer's pre-activations (statistics z_stats, created with
  * the activation phi) and W_next is the next layer's weight [out, in] with
@@ -425,7 +425,7 @@ CUBIAS_API cubias_status_t cubias_normalize_from_preact(cubias_handle_t handle,
  *   [2 in, 3 in) Gaussian E[phi]
  *   [3 in, 4 in) Gaussian Var[phi]
  * With MEASURED and a smooth activation (no closed form), d_report must be
- * NULL. Channels with no data count as E[phi] = 0. CUDA: cuBLAS as rule 1. */
+ * NULL. Channels with no data count as E[phi] = 0. CUDA: cuBLAS as cubias_center_from_input. */
 typedef enum cubias_postact_source {
   CUBIAS_POSTACT_MEASURED = 0,
   CUBIAS_POSTACT_GAUSSIAN = 1
@@ -450,7 +450,7 @@ CUBIAS_API cubias_status_t cubias_gaussian_act_moments(cubias_activation_t act, 
                                                        double mu, double sigma, double *h_mean,
                                                        double *h_var, double *h_dead);
 
-/* Rule 5 — symmetric activations (tanh, sigmoid), in place:
+/* Symmetric activations (tanh, sigmoid), in place:
  *     b_j <- b_j + delta_j,   delta_j = argmax_delta mean_z phi'(z_j + delta)
  * over the pre-activations z handed in (n_tensors views, each with the
  * statistics' channels; measured with the current bias). Why: phi' peaks at
@@ -472,7 +472,7 @@ CUBIAS_API cubias_status_t cubias_symmetric_shift(cubias_handle_t handle, cubias
                                                   void *d_bias, cubias_dtype_t bias_dtype,
                                                   double *d_report);
 
-/* Rule 9 — dead-unit revival. A unit is dead when it has data and was never
+/* Dead-unit revival. A unit is dead when it has data and was never
  * active (count > 0, no entry > 0); units without data are never counted.
  * d_dead (int64, backend memory, 2 entries, may be NULL): [0] units dead
  * before, [1] units that would still be dead on the same data after the
@@ -528,7 +528,7 @@ CUBIAS_API cubias_status_t cubias_revive_quantile(cubias_handle_t handle, cubias
  * A value that does not fit the dtype (|b| > its largest finite value) is
  * refused with CUBIAS_STATUS_INVALID_VALUE, never written as +-Inf. */
 
-/* ---- Class priors (rule 6) ------------------------------------------------ */
+/* ---- Class priors --------------------------------------------------------- */
 
 /* The free constant of a softmax prior. softmax(b + c) = softmax(b) for any c,
  * so only differences of b_k matter; choose which representative is written:
@@ -609,7 +609,7 @@ CUBIAS_API cubias_status_t cubias_prior_regression_from_stats(cubias_handle_t ha
                                                               cubias_stats_t target_stats,
                                                               void *d_bias, cubias_dtype_t dtype);
 
-/* ---- Recurrent gates (rule 7) --------------------------------------------- */
+/* ---- Recurrent gates ------------------------------------------------------ */
 
 /* Cell types. The gate set is the LSTM forget gate f (and, for chrono, the
  * input gate i) or the GRU update gate z (h_t = z*h_{t-1} + (1-z)*n in
@@ -713,7 +713,7 @@ CUBIAS_API cubias_status_t cubias_rnn_gate_bias_cudnn(
     int64_t pseudo_layers, int64_t hidden_size, cubias_dtype_t dtype,
     const cubias_gate_config_t *cfg, cubias_gate_report_t *h_report);
 
-/* ---- Gate targets (rule 8) ------------------------------------------------ */
+/* ---- Gate targets --------------------------------------------------------- */
 
 /* Squeeze-excitation and other sigmoid gates: b = logit(g0) = ln(g0/(1 - g0))
  * for all n entries, g0 in (0, 1) (0.5 gives 0). Why: the gate then starts
@@ -721,7 +721,7 @@ CUBIAS_API cubias_status_t cubias_rnn_gate_bias_cudnn(
 CUBIAS_API cubias_status_t cubias_gate_target(cubias_handle_t handle, double g0, int64_t n,
                                               void *d_bias, cubias_dtype_t dtype);
 
-/* ---- Optimistic value heads (rule 10) ------------------------------------- */
+/* ---- Optimistic value heads ----------------------------------------------- */
 
 /* Pass as horizon for an infinite horizon (any horizon < 0 means the same). */
 #define CUBIAS_HORIZON_INFINITE (-1.0)
@@ -737,7 +737,7 @@ CUBIAS_API cubias_status_t cubias_optimistic_value(cubias_handle_t handle, doubl
                                                    void *d_bias, cubias_dtype_t dtype,
                                                    double *h_value);
 
-/* ---- Attention masks (rule 11) -------------------------------------------- */
+/* ---- Attention masks ------------------------------------------------------ */
 
 /* Which masks to combine (bit flags). */
 #define CUBIAS_MASK_PADDING 1 /* key j of batch b masked when j >= lengths[b]        */

@@ -17,13 +17,13 @@ CUBIAS_HD cubias_final_t cubias_derive_final(const void *state, int64_t C, int64
   return cubias_moments_finalize(cubias_moments_load(state, C, c), act, slope);
 }
 
-/* ---- weights: element (j, i) of W [out, in] ------------------------------ */
+/* ---- weights: element (j, i) of W [out, in] ---------------------------- */
 
 CUBIAS_HD int64_t cubias_derive_widx(int col_major, int64_t ld, int64_t j, int64_t i) {
   return col_major ? i * ld + j : j * ld + i;
 }
 
-/* ---- rule 3: data-dependent normalisation -------------------------------- */
+/* ---- data-dependent normalisation -------------------------------------- */
 
 /* Factor s / sigma for a channel, or 0 when the channel is left untouched
  * (no finite data, sigma == 0, or a non-finite result). */
@@ -33,7 +33,7 @@ CUBIAS_HD double cubias_derive_norm_factor(const cubias_final_t *f, double s) {
   return (k > 0.0 && k <= DBL_MAX) ? k : 0.0;
 }
 
-/* ---- rule 4: Gaussian closed forms of E[phi(z)], Var[phi(z)] -------------- */
+/* ---- Gaussian closed forms of E[phi(z)], Var[phi(z)] ------------------- */
 
 /* z ~ N(mu, sigma^2); phi(z) = z for z > 0, a*z otherwise (ReLU: a = 0,
  * identity: a = 1). With alpha = mu / sigma:
@@ -63,7 +63,7 @@ CUBIAS_HD void cubias_derive_gauss_leaky(double a, double mu, double sigma, doub
   *dead = pl;
 }
 
-/* ---- rule 5: symmetric activations ---------------------------------------- */
+/* ---- symmetric activations --------------------------------------------- */
 
 /* phi'(x) in double for the symmetric activations (tanh: 1 - tanh^2,
  * sigmoid: s (1 - s)); both peak at x = 0. */
@@ -113,7 +113,7 @@ CUBIAS_HD void cubias_derive_sym_finish(int64_t C, int64_t c, const double *ctr,
   }
 }
 
-/* ---- rule 9: exact per-channel quantile by radix select ------------------- */
+/* ---- exact per-channel quantile by radix select ------------------------ */
 
 /* An order-preserving key of a float: key(a) < key(b) iff a < b (-0 < +0). */
 CUBIAS_HD uint32_t cubias_derive_key(float x) {
@@ -194,7 +194,7 @@ CUBIAS_HD double cubias_derive_revive_shift(float q, double margin) {
   return q > 0.0f ? 0.0 : margin - (double)q;
 }
 
-/* ---- storing with a direction --------------------------------------------- */
+/* ---- storing with a direction ------------------------------------------ */
 
 /* Store v into element i rounded to nearest; when that falls below v, store
  * the next representable value above instead (so the stored bias is >= v).
@@ -219,7 +219,7 @@ CUBIAS_HD double cubias_derive_store_ceil(void *buf, int dtype, int64_t i, doubl
   return got;
 }
 
-/* ---- rules 1 and 4: the vector v of b = t - W v ---------------------------- */
+/* ---- centering from input, post-activation shift: the vector v of b = t - W v */
 
 enum { CUBIAS_DERIVE_VEC_MEAN = 0, CUBIAS_DERIVE_VEC_PHI_MEASURED = 1,
        CUBIAS_DERIVE_VEC_PHI_GAUSSIAN = 2 };

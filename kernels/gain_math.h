@@ -14,6 +14,7 @@
 #include "dtype.h"
 #include "normal.h"
 #include "plan.h"
+#include "weight_view.h"
 
 /* ---- normal quantile ------------------------------------------------------ */
 
@@ -232,28 +233,9 @@ CUBIAS_HD double cubias_gain_tmax(double g, double slope2, double target) {
 }
 
 
-/* ---- backend operations (code that has included kernels/backend.h) ------- */
-#ifdef CUBIAS_BACKEND_H
-/* One weight: its chunk partials into partials[nchunks] (backend scratch),
- * then *out = in * sum / (out * in) (backend memory). */
-cubias_status_t cubias_cpu_weight_gain(cubias_handle_t h, const cubias_weight_t *w,
-                                       double *partials, double *out);
-cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t *w,
-                                        double *partials, double *out);
-/* Pool per-channel fields (backend memory; dphi may be NULL) into
- * out[CUBIAS_GAIN_POOL] by the lane order above. */
-cubias_status_t cubias_cpu_gain_pool(cubias_handle_t h, const double *count, const double *mean,
-                                     const double *var, const double *dphi, int64_t C,
-                                     double *out);
-cubias_status_t cubias_cuda_gain_pool(cubias_handle_t h, const double *count, const double *mean,
-                                      const double *var, const double *dphi, int64_t C,
-                                      double *out);
 /* The plan of a checked weight view. */
 CUBIAS_HD cubias_wplan_t cubias_wplan_of(const cubias_weight_t *w) {
-  int row = w->layout == CUBIAS_WEIGHT_ROW_MAJOR;
-  int64_t lines = row ? w->out : w->in, len = row ? w->in : w->out;
-  return cubias_make_wplan(lines, len, w->ld ? w->ld : len);
+  return cubias_make_wplan(cubias_weight_lines(w), cubias_weight_line_len(w), cubias_weight_ld(w));
 }
-#endif
 
 #endif /* CUBIAS_GAIN_MATH_H */

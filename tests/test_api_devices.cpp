@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util.h"
+#include "../kernels/backend.h"  // the handle's device field, for the failing case
 #ifdef CUBIAS_HAVE_CUDA
 #include <cuda_runtime.h>
 #endif
@@ -62,6 +63,27 @@ TEST(ApiDevicesCUDA, CallsRunOnTheHandlesDeviceAndRestoreTheCallers) {
   cudaFree(dx);
   cudaFree(dmean);
 #endif
+}
+
+// A statistics object whose handle's device cannot be made current: its destroy
+// reports that (it used to return the status of the stream sync that followed,
+// SUCCESS), with the backend's text under the call's name, and still frees it.
+TEST(ApiDevicesCUDA, StatsDestroyReportsADeviceItCannotEnter) {
+  CUBIAS_REQUIRE_GPU_OR_SKIP();
+  cubias_handle_t h = nullptr;
+  ASSERT_EQ(cubias_create(&h, CUBIAS_BACKEND_CUDA), CUBIAS_STATUS_SUCCESS);
+  cubias_stats_t s = nullptr;
+  ASSERT_EQ(cubias_stats_create(h, 5, CUBIAS_ACT_RELU, 0.0f, &s), CUBIAS_STATUS_SUCCESS);
+  const int device = h->device;
+  h->device = 99;  // no machine has a device 99: cudaSetDevice refuses it
+  EXPECT_EQ(cubias_stats_destroy(s), CUBIAS_STATUS_CUDA_ERROR);
+  const std::string msg = cubias_get_last_error(h);
+  EXPECT_EQ(msg.rfind("cubias_stats_destroy: cannot make the handle's device 99 current", 0), 0u)
+      << msg;
+  EXPECT_EQ(msg, cubias_get_last_error(nullptr));
+  h->device = device;
+  EXPECT_EQ(h->live_stats, 0);
+  EXPECT_EQ(cubias_destroy(h), CUBIAS_STATUS_SUCCESS) << cubias_get_last_error(nullptr);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Tests of the bias derivations I (rules 1, 2, 3, 4, 5, 9) on both backends,
-// the written buffers in f32, f16 and bf16, against tests/ref/derive_from_stats_ref (an
+// Tests of the bias derivations I (centering, normalisation, post-activation and
+// symmetric shifts, revival) on both backends, the written buffers in f32, f16 and bf16, against tests/ref/derive_from_stats_ref (an
 // independent fp64 reference) and closed forms.
 #include <gtest/gtest.h>
 #include <math.h>
@@ -176,7 +176,7 @@ class DeriveFromStats : public ::testing::TestWithParam<std::tuple<cubias_backen
   Env env(be());                                                       \
   ASSERT_TRUE(env.init()) << cubias_get_last_error(nullptr)
 
-// ---- rule 1 -------------------------------------------------------------------
+// ---- centering from input ------------------------------------------------
 
 TEST_P(DeriveFromStats, CenterFromInputMatchesReferenceAndCentres) {
   MAKE_ENV(env);
@@ -291,7 +291,7 @@ TEST_P(DeriveFromStats, CenterFromInputSpansRowBlocks) {
   cubias_stats_destroy(s);
 }
 
-// ---- rule 2 -------------------------------------------------------------------
+// ---- centering from pre-activation ---------------------------------------
 
 TEST_P(DeriveFromStats, CenterFromPreactInPlace) {
   MAKE_ENV(env);
@@ -320,7 +320,7 @@ TEST_P(DeriveFromStats, CenterFromPreactInPlace) {
   cubias_stats_destroy(s);
 }
 
-// ---- rule 3 -------------------------------------------------------------------
+// ---- data-dependent normalisation ----------------------------------------
 
 TEST_P(DeriveFromStats, NormalizeFromPreact) {
   MAKE_ENV(env);
@@ -398,7 +398,7 @@ TEST_P(DeriveFromStats, NormalizeFromPreact) {
     }
 }
 
-// ---- rule 4 -------------------------------------------------------------------
+// ---- post-activation shift -----------------------------------------------
 
 TEST(DeriveFromStatsGaussian, ClosedFormValues) {
   double m, v, d;
@@ -554,7 +554,7 @@ TEST_P(DeriveFromStats, PostactShiftSmoothMeasuredWithoutReport) {
   cubias_stats_destroy(s);
 }
 
-// ---- rule 5 -------------------------------------------------------------------
+// ---- symmetric shift -----------------------------------------------------
 
 TEST_P(DeriveFromStats, SymmetricShift) {
   MAKE_ENV(env);
@@ -604,7 +604,7 @@ TEST_P(DeriveFromStats, SymmetricShift) {
   }
 }
 
-// ---- rule 9 -------------------------------------------------------------------
+// ---- dead-unit revival ---------------------------------------------------
 
 TEST_P(DeriveFromStats, ReviveConstant) {
   MAKE_ENV(env);
@@ -777,7 +777,7 @@ TEST_P(DeriveFromStats, BadInputWritesNothing) {
     EXPECT_EQ(env.bytes(W.w.data, wbytes.size()), wbytes) << what << " wrote W";
   };
   const auto INV = CUBIAS_STATUS_INVALID_VALUE, SHP = CUBIAS_STATUS_SHAPE_MISMATCH;
-  // rule 1
+  // centering from input
   expect(cubias_center_from_input(nullptr, s, &W.w, nullptr, b, bd), INV, "center_in NULL handle");
   expect(cubias_center_from_input(env.h, nullptr, &W.w, nullptr, b, bd), INV, "center_in NULL stats");
   expect(cubias_center_from_input(env.h, s_other, &W.w, nullptr, b, bd),
@@ -802,13 +802,13 @@ TEST_P(DeriveFromStats, BadInputWritesNothing) {
   expect(cubias_center_from_input(env.h, s, &W.w, nullptr, nullptr, bd), INV, "center_in NULL b");
   expect(cubias_center_from_input(env.h, s, &W.w, nullptr, b, (cubias_dtype_t)3), INV,
          "center_in bias dtype");
-  // rule 2
+  // centering from pre-activation
   expect(cubias_center_from_preact(nullptr, s, nullptr, b, bd), INV, "center_pre NULL handle");
   expect(cubias_center_from_preact(env.h, nullptr, nullptr, b, bd), INV, "center_pre NULL stats");
   expect(cubias_center_from_preact(env.h, s, &nan_t, b, bd), INV, "center_pre NaN t");
   expect(cubias_center_from_preact(env.h, s, nullptr, nullptr, bd), INV, "center_pre NULL b");
   expect(cubias_center_from_preact(env.h, s, nullptr, b, (cubias_dtype_t)-1), INV, "center_pre dtype");
-  // rule 3
+  // data-dependent normalisation
   expect(cubias_normalize_from_preact(nullptr, s, 1, 0, &Wn.w, b, bd, cnt), INV, "norm NULL handle");
   expect(cubias_normalize_from_preact(env.h, s, 0.0, 0, &Wn.w, b, bd, cnt), INV, "norm s = 0");
   expect(cubias_normalize_from_preact(env.h, s, INFINITY, 0, &Wn.w, b, bd, cnt), INV, "norm s inf");
@@ -817,7 +817,7 @@ TEST_P(DeriveFromStats, BadInputWritesNothing) {
   expect(cubias_normalize_from_preact(env.h, s, 1, 0, nullptr, b, bd, cnt), INV, "norm NULL W");
   expect(cubias_normalize_from_preact(env.h, s, 1, 0, &Wn.w, b, (cubias_dtype_t)5, cnt), INV,
          "norm bias dtype");
-  // rule 4
+  // post-activation shift
   expect(cubias_postact_shift(nullptr, s, CUBIAS_POSTACT_MEASURED, &W.w, nullptr, b, bd, rep), INV,
          "postact NULL handle");
   expect(cubias_postact_shift(env.h, s, (cubias_postact_source_t)4, &W.w, nullptr, b, bd, rep), INV,
@@ -833,14 +833,14 @@ TEST_P(DeriveFromStats, BadInputWritesNothing) {
          "postact NaN t");
   expect(cubias_postact_shift(env.h, s, CUBIAS_POSTACT_GAUSSIAN, &W.w, nullptr, nullptr, bd, rep),
          INV, "postact NULL b");
-  // rule 5
+  // symmetric shift
   expect(cubias_symmetric_shift(nullptr, CUBIAS_ACT_TANH, s, &v, 1, b, bd, rep), INV, "sym NULL handle");
   expect(cubias_symmetric_shift(env.h, CUBIAS_ACT_RELU, s, &v, 1, b, bd, rep), INV, "sym ReLU");
   expect(cubias_symmetric_shift(env.h, CUBIAS_ACT_TANH, s, nullptr, 1, b, bd, rep), INV, "sym NULL z");
   expect(cubias_symmetric_shift(env.h, CUBIAS_ACT_TANH, s, &v, 0, b, bd, rep), INV, "sym 0 tensors");
   expect(cubias_symmetric_shift(env.h, CUBIAS_ACT_TANH, s, &vbad, 1, b, bd, rep), SHP, "sym channels");
   expect(cubias_symmetric_shift(env.h, CUBIAS_ACT_TANH, s, &v, 1, nullptr, bd, rep), INV, "sym NULL b");
-  // rule 9
+  // dead-unit revival
   expect(cubias_revive_constant(nullptr, s, 0.1, 0, b, bd, cnt), INV, "const NULL handle");
   expect(cubias_revive_constant(env.h, nullptr, 0.1, 1, b, bd, cnt), INV, "const NULL stats");
   expect(cubias_revive_constant(env.h, s, 0.0, 0, b, bd, cnt), INV, "const value 0");

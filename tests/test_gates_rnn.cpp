@@ -1,4 +1,4 @@
-// Rule 7: recurrent gate biases in the PyTorch, Keras and cuDNN layouts, the
+// Recurrent gates: recurrent gate biases in the PyTorch, Keras and cuDNN layouts, the
 // constant, retention and chrono schemes, and the report.
 #include <memory>
 #include <random>

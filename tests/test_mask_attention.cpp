@@ -1,4 +1,4 @@
-// Rule 11: additive attention masks, the dtype's mask value, the policy for
+// Attention masks: additive attention masks, the dtype's mask value, the policy for
 // rows with no valid key, and softmax shift invariance, with a fp64 softmax.
 #include <random>
 

@@ -1,4 +1,4 @@
-// Rule 6: class priors from labels (device histogram), from given priors, a
+// Class priors: class priors from labels (device histogram), from given priors, a
 // single prior, and regression targets, against tests/ref/priors_gates_masks_ref.
 #include <random>
 

@@ -1,4 +1,4 @@
-// Rules 8 and 10 (gate targets, optimistic value heads) and the zeroed
+// Gate targets and optimistic value heads (gate targets, optimistic value heads) and the zeroed
 // relative-position tables, against closed forms and tests/ref.
 #include "test_prior_support.h"
 #include "util.h"

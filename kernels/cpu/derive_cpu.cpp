@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "../derive_math.h"
-#include "../derive_ops.h"
+#include "../backend.h"
+#include "../weight_view.h"
 
 namespace {
 
@@ -27,8 +28,9 @@ bool dead_before(const cubias_final_t &f) { return f.count > 0.0 && f.positive =
 
 cubias_status_t cubias_cpu_derive_gemv(cubias_handle_t h, cubias_stats_t s, int kind,
                                        const cubias_weight_t *W, double t, void *bias, int bdt,
-                                       double *report) {
-  const int64_t in = W->in, out = W->out, ld = cubias_derive_ld(W);
+                                       double *report, void *ws, size_t *ws_bytes) {
+  if (!ws) return cubias_workspace_answer(ws_bytes, 0);  // its scratch is host memory of its own
+  const int64_t in = W->in, out = W->out, ld = cubias_weight_ld(W);
   const int col = W->layout == CUBIAS_WEIGHT_COL_MAJOR;
   std::vector<double> v(in);
   for (int64_t i = 0; i < in; ++i) {
@@ -57,8 +59,10 @@ cubias_status_t cubias_cpu_derive_center_preact(cubias_handle_t h, cubias_stats_
 
 cubias_status_t cubias_cpu_derive_normalize(cubias_handle_t h, cubias_stats_t s, double sc,
                                             double t, const cubias_weight_t *W, void *bias,
-                                            int bdt, int64_t *skipped) {
-  const int64_t in = W->in, ld = cubias_derive_ld(W);
+                                            int bdt, int64_t *skipped, void *ws,
+                                            size_t *ws_bytes) {
+  if (!ws) return cubias_workspace_answer(ws_bytes, 0);  // its scratch is host memory of its own
+  const int64_t in = W->in, ld = cubias_weight_ld(W);
   const int col = W->layout == CUBIAS_WEIGHT_COL_MAJOR;
   int64_t nskip = 0;
   for (int64_t j = 0; j < s->channels; ++j) {
@@ -84,7 +88,9 @@ cubias_status_t cubias_cpu_derive_normalize(cubias_handle_t h, cubias_stats_t s,
 
 cubias_status_t cubias_cpu_derive_symmetric(cubias_handle_t h, int act, cubias_stats_t s,
                                             const cubias_tensor_t *z, int64_t nz, void *bias,
-                                            int bdt, double *report) {
+                                            int bdt, double *report, void *ws,
+                                            size_t *ws_bytes) {
+  if (!ws) return cubias_workspace_answer(ws_bytes, 0);  // its scratch is host memory of its own
   const int64_t C = s->channels;
   const int K = CUBIAS_SYM_K;
   std::vector<double> ctr(C), hw(C), best(C, NAN), acc((size_t)C * (K + 1));
@@ -156,7 +162,8 @@ cubias_status_t cubias_cpu_derive_revive_constant(cubias_handle_t h, cubias_stat
 cubias_status_t cubias_cpu_derive_revive_quantile(cubias_handle_t h, cubias_stats_t s,
                                                   const cubias_tensor_t *z, int64_t nz, double p,
                                                   double margin, void *bias, int bdt,
-                                                  int64_t *dead) {
+                                                  int64_t *dead, void *ws, size_t *ws_bytes) {
+  if (!ws) return cubias_workspace_answer(ws_bytes, 0);  // its scratch is host memory of its own
   const int64_t C = s->channels;
   const int B = CUBIAS_RADIX_BINS;
   std::vector<unsigned long long> hist((size_t)C * B);

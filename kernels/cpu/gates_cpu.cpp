@@ -1,5 +1,5 @@
-// CPU side of rule 7's gate writes (the CUDA side is kernels/cuda/gates_kernels.cu).
-#include "../derive_ops.h"
+// CPU side of the recurrent gate writes (the CUDA side is kernels/cuda/gates_kernels.cu).
+#include "../backend.h"
 #include "../dtype.h"
 #include "../gates_math.h"
 

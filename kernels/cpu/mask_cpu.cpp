@@ -1,5 +1,5 @@
-// CPU side of rule 11's attention masks (the CUDA side is kernels/cuda/mask_kernels.cu).
-#include "../derive_ops.h"
+// CPU side of the attention masks (the CUDA side is kernels/cuda/mask_kernels.cu).
+#include "../backend.h"
 #include "../dtype.h"
 #include "../mask_math.h"
 

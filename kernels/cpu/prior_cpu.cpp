@@ -1,6 +1,6 @@
-// CPU side of the value rules' bias writes and of rule 6's counts (the CUDA
+// CPU side of the value rules' bias writes and of the class priors' counts (the CUDA
 // side is kernels/cuda/prior_kernels.cu): the same formulas, one loop each.
-#include "../derive_ops.h"
+#include "../backend.h"
 #include "../dtype.h"
 
 cubias_status_t cubias_cpu_fill(cubias_handle_t h, void *out, int dtype, int64_t n, float value) {

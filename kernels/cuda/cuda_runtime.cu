@@ -12,21 +12,21 @@
 
 int cubias_cuda_build_enabled(void) { return 1; }
 
-cubias_status_t cubias_cuda_probe(cubias_handle_t h, int *device, int init) {
+cubias_status_t cubias_cuda_probe(int *device, int init, char *why, size_t why_len) {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess || n == 0) {
     cudaGetLastError();  // clear the sticky-free error state
-    return cubias_fail(h, CUBIAS_STATUS_NO_DEVICE,
-                       "cubias_create: no usable CUDA device (cudaGetDeviceCount: %s, %d devices)",
-                       e != cudaSuccess ? cudaGetErrorString(e) : "no error", n);
+    snprintf(why, why_len, "no usable CUDA device (cudaGetDeviceCount: %s, %d devices)",
+             e != cudaSuccess ? cudaGetErrorString(e) : "no error", n);
+    return CUBIAS_STATUS_NO_DEVICE;
   }
   e = cudaGetDevice(device);
   if (e == cudaSuccess && init) e = cudaFree(nullptr);  // create the context now, not on first use
   if (e != cudaSuccess) {
     cudaGetLastError();
-    return cubias_fail(h, CUBIAS_STATUS_NO_DEVICE, "cubias_create: CUDA device unusable: %s",
-                       cudaGetErrorString(e));
+    snprintf(why, why_len, "CUDA device unusable: %s", cudaGetErrorString(e));
+    return CUBIAS_STATUS_NO_DEVICE;
   }
   return CUBIAS_STATUS_SUCCESS;
 }
@@ -36,7 +36,7 @@ cubias_status_t cubias_cuda_alloc(cubias_handle_t h, size_t bytes, void **p) {
   if (e != cudaSuccess) {
     cudaGetLastError();
     *p = nullptr;
-    return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "cudaMalloc of %zu bytes failed: %s", bytes,
+    return cubias_backend_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "cudaMalloc of %zu bytes failed: %s", bytes,
                        cudaGetErrorString(e));
   }
   return CUBIAS_STATUS_SUCCESS;
@@ -50,7 +50,7 @@ void cubias_cuda_free(cubias_handle_t h, void *p) {
 cubias_status_t cubias_cuda_sync(cubias_handle_t h) {
   cudaError_t e = cudaStreamSynchronize(stream_of(h));
   if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaStreamSynchronize failed: %s",
+    return cubias_backend_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaStreamSynchronize failed: %s",
                        cudaGetErrorString(e));
   return CUBIAS_STATUS_SUCCESS;
 }
@@ -107,7 +107,7 @@ cubias_status_t cubias_cuda_use_device(cubias_handle_t h, int *previous) {
   if (e == cudaSuccess) e = cudaSetDevice(h->device);
   if (e != cudaSuccess) {
     cudaGetLastError();
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cannot make the handle's device %d current: %s",
+    return cubias_backend_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cannot make the handle's device %d current: %s",
                        h->device, cudaGetErrorString(e));
   }
   *previous = current;
@@ -127,14 +127,14 @@ int cubias_cuda_capturing(cubias_handle_t h) {
   return status != cudaStreamCaptureStatusNone;
 }
 
-cubias_status_t cubias_cuda_memcpy(cubias_handle_t h, void *dst, const void *src, size_t bytes,
+cubias_status_t cubias_cuda_copy(cubias_handle_t h, void *dst, const void *src, size_t bytes,
                                    int kind) {
   cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice
                      : kind == 1 ? cudaMemcpyDeviceToHost
                                  : cudaMemcpyDeviceToDevice;
   cudaError_t e = cudaMemcpyAsync(dst, src, bytes, k, stream_of(h));
   if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemcpyAsync of %zu bytes failed: %s",
+    return cubias_backend_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemcpyAsync of %zu bytes failed: %s",
                        bytes, cudaGetErrorString(e));
   return CUBIAS_STATUS_SUCCESS;
 }

@@ -40,7 +40,7 @@ static inline unsigned grid_for(int64_t n, int64_t cap = 4096, int block = 256) 
 static inline cubias_status_t launched(cubias_handle_t h, const char *what) {
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s: kernel launch failed: %s", what,
+    return cubias_backend_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s: kernel launch failed: %s", what,
                        cudaGetErrorString(e));
   return CUBIAS_STATUS_SUCCESS;
 }
@@ -49,7 +49,7 @@ static inline cubias_status_t launched(cubias_handle_t h, const char *what) {
 static inline cubias_status_t cuda_ok(cubias_handle_t h, cudaError_t e, const char *what) {
   if (e == cudaSuccess) return CUBIAS_STATUS_SUCCESS;
   cudaGetLastError();
-  return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s failed: %s", what, cudaGetErrorString(e));
+  return cubias_backend_fail(h, CUBIAS_STATUS_CUDA_ERROR, "%s failed: %s", what, cudaGetErrorString(e));
 }
 
 #endif

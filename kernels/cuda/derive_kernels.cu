@@ -2,12 +2,14 @@
 // the accumulator's device state (kernels/derive_math.h finalises a channel);
 // everything is enqueued on the handle's stream; scratch comes from the
 // handle's workspace; integer atomics only (counts), so results repeat bit
-// for bit. The matrix-vector products of rules 1 and 4 run in cuBLAS (Dgemv
-// on W converted to double, in row blocks that bound the workspace).
+// for bit. The matrix-vector products of centering from input and of the
+// post-activation shift run in cuBLAS (Dgemv on W converted to double, in row
+// blocks that bound the workspace).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "../derive_ops.h"
+#include "../backend.h"
+#include "../weight_view.h"
 #include "../derive_math.h"
 #include "cuda_util.cuh"
 
@@ -30,7 +32,7 @@ __device__ __forceinline__ cubias_final_t final_at(const void *state, int64_t C,
   return cubias_derive_final(state, C, c, act, slope);
 }
 
-// ---- rules 1, 4 --------------------------------------------------------------
+// ---- centering from input, post-activation shift ------------------------------
 
 __global__ void vec_kernel(const void *state, int64_t C, int act, float slope, int kind,
                            double *v, double *report) {
@@ -65,7 +67,7 @@ __global__ void store_kernel(const double *y, int64_t n, void *bias, int bdt) {
   GRID_STRIDE(i, n) cubias_store_as(bias, bdt, i, (float)y[i]);
 }
 
-// ---- rule 2 ------------------------------------------------------------------
+// ---- centering from pre-activation --------------------------------------
 
 __global__ void center_preact_kernel(const void *state, int64_t C, int act, float slope, double t,
                                      void *bias, int bdt) {
@@ -77,7 +79,7 @@ __global__ void center_preact_kernel(const void *state, int64_t C, int act, floa
   }
 }
 
-// ---- rule 3 ------------------------------------------------------------------
+// ---- data-dependent normalisation ---------------------------------------
 
 __global__ void norm_channel_kernel(const void *state, int64_t C, int act, float slope, double sc,
                                     double t, void *bias, int bdt, double *factor,
@@ -115,7 +117,7 @@ __global__ void norm_weight_kernel(void *W, int dtype, int col, int64_t ld, int6
   }
 }
 
-// ---- rule 5 ------------------------------------------------------------------
+// ---- symmetric shift ----------------------------------------------------
 
 __global__ void sym_init_kernel(const void *state, int64_t C, int act, float slope, double *ctr,
                                 double *hw, double *best) {
@@ -219,7 +221,7 @@ __global__ void sym_finish_kernel(int64_t C, const double *ctr, const double *hw
   }
 }
 
-// ---- rule 9 ------------------------------------------------------------------
+// ---- dead-unit revival --------------------------------------------------
 
 __device__ __forceinline__ void count_dead(const cubias_final_t &f, double b0, double b1,
                                            unsigned long long *dead) {
@@ -320,7 +322,7 @@ cubias_status_t get_blas(cubias_handle_t h, cublasHandle_t *out) {
     cublasHandle_t b = nullptr;
     cublasStatus_t s = cublasCreate(&b);
     if (s != CUBLAS_STATUS_SUCCESS)
-      return cubias_fail(h, CUBIAS_STATUS_CUBLAS_ERROR, "cublasCreate failed: %s",
+      return cubias_backend_fail(h, CUBIAS_STATUS_CUBLAS_ERROR, "cublasCreate failed: %s",
                          cublasGetStatusString(s));
     h->blas = b;
   }
@@ -328,7 +330,7 @@ cubias_status_t get_blas(cubias_handle_t h, cublasHandle_t *out) {
   cublasStatus_t s = cublasSetStream(b, stream_of(h));
   if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetPointerMode(b, CUBLAS_POINTER_MODE_HOST);
   if (s != CUBLAS_STATUS_SUCCESS)
-    return cubias_fail(h, CUBIAS_STATUS_CUBLAS_ERROR, "cublasSetStream failed: %s",
+    return cubias_backend_fail(h, CUBIAS_STATUS_CUBLAS_ERROR, "cublasSetStream failed: %s",
                        cublasGetStatusString(s));
   *out = b;
   return CUBIAS_STATUS_SUCCESS;
@@ -345,19 +347,17 @@ void cubias_cuda_blas_destroy(cubias_handle_t h) {
 
 cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int kind,
                                         const cubias_weight_t *W, double t, void *bias, int bdt,
-                                        double *report) {
+                                        double *report, void *ws, size_t *ws_bytes) {
   const char *where = kind == CUBIAS_DERIVE_VEC_MEAN ? "cubias_center_from_input"
                                                      : "cubias_postact_shift";
-  const int64_t in = W->in, out = W->out, ld = cubias_derive_ld(W);
+  const int64_t in = W->in, out = W->out, ld = cubias_weight_ld(W);
   const int col = W->layout == CUBIAS_WEIGHT_COL_MAJOR;
   int64_t R = kGemvBlockDoubles / in;
   if (R < 1) R = 1;
   if (R > out) R = out;
+  if (!ws) return cubias_workspace_answer(ws_bytes, aligned(in * 8) + aligned(out * 8) + aligned(R * in * 8));
   cublasHandle_t blas = nullptr;
   cubias_status_t st = get_blas(h, &blas);
-  if (st) return st;
-  void *ws = nullptr;
-  st = cubias_workspace(h, aligned(in * 8) + aligned(out * 8) + aligned(R * in * 8), &ws);
   if (st) return st;
   Carver cv{(char *)ws};
   double *v = cv.take<double>(in), *y = cv.take<double>(out), *A = cv.take<double>(R * in);
@@ -378,7 +378,7 @@ cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int
             : cublasDgemv(blas, CUBLAS_OP_T, (int)in, (int)rb, &minus_one, A, (int)in, v, 1, &one,
                           y + r0, 1);
     if (bs != CUBLAS_STATUS_SUCCESS)
-      return cubias_fail(h, CUBIAS_STATUS_CUBLAS_ERROR, "%s: cublasDgemv failed: %s", where,
+      return cubias_backend_fail(h, CUBIAS_STATUS_CUBLAS_ERROR, "%s: cublasDgemv failed: %s", where,
                          cublasGetStatusString(bs));
   }
   cubias_launch<store_kernel>(grid_for(out), kBlock, 0, stm, y, out, bias, bdt);
@@ -394,12 +394,12 @@ cubias_status_t cubias_cuda_derive_center_preact(cubias_handle_t h, cubias_stats
 
 cubias_status_t cubias_cuda_derive_normalize(cubias_handle_t h, cubias_stats_t s, double sc,
                                              double t, const cubias_weight_t *W, void *bias,
-                                             int bdt, int64_t *skipped) {
+                                             int bdt, int64_t *skipped, void *ws,
+                                             size_t *ws_bytes) {
   const char *where = "cubias_normalize_from_preact";
   const int64_t C = s->channels;
-  void *ws = nullptr;
-  cubias_status_t st = cubias_workspace(h, aligned(C * 8), &ws);
-  if (st) return st;
+  if (!ws) return cubias_workspace_answer(ws_bytes, aligned(C * 8));
+  cubias_status_t st;
   cudaStream_t stm = stream_of(h);
   if (skipped && (st = cuda_ok(h, cudaMemsetAsync(skipped, 0, 8, stm), where))) return st;
   double *factor = (double *)ws;
@@ -407,13 +407,14 @@ cubias_status_t cubias_cuda_derive_normalize(cubias_handle_t h, cubias_stats_t s
                                      t, bias, bdt, factor, (unsigned long long *)skipped);
   cubias_launch<norm_weight_kernel>(grid_for(W->out * W->in), kBlock, 0, stm, W->data,
                                     (int)W->dtype, W->layout == CUBIAS_WEIGHT_COL_MAJOR,
-                                    cubias_derive_ld(W), W->out, W->in, factor);
+                                    cubias_weight_ld(W), W->out, W->in, factor);
   return launched(h, where);
 }
 
 cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int act, cubias_stats_t s,
                                              const cubias_tensor_t *z, int64_t nz, void *bias,
-                                             int bdt, double *report) {
+                                             int bdt, double *report, void *ws,
+                                             size_t *ws_bytes) {
   const char *where = "cubias_symmetric_shift";
   const int64_t C = s->channels;
   const int K1 = CUBIAS_SYM_K + 1;
@@ -422,10 +423,10 @@ cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int act, cubias_
     cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
     if (plan.nchunks * C > max_partials) max_partials = plan.nchunks * C;
   }
-  void *ws = nullptr;
-  cubias_status_t st = cubias_workspace(
-      h, 3 * aligned(C * 8) + aligned(C * K1 * 8) + aligned(max_partials * K1 * 8), &ws);
-  if (st) return st;
+  if (!ws)
+    return cubias_workspace_answer(
+        ws_bytes, 3 * aligned(C * 8) + aligned(C * K1 * 8) + aligned(max_partials * K1 * 8));
+  cubias_status_t st;
   Carver cv{(char *)ws};
   double *ctr = cv.take<double>(C), *hw = cv.take<double>(C), *best = cv.take<double>(C);
   double *acc = cv.take<double>(C * K1), *partials = cv.take<double>(max_partials * K1);
@@ -466,14 +467,12 @@ cubias_status_t cubias_cuda_derive_revive_constant(cubias_handle_t h, cubias_sta
 cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_stats_t s,
                                                    const cubias_tensor_t *z, int64_t nz, double p,
                                                    double margin, void *bias, int bdt,
-                                                   int64_t *dead) {
+                                                   int64_t *dead, void *ws, size_t *ws_bytes) {
   const char *where = "cubias_revive_quantile";
   const int64_t C = s->channels;
   const size_t hist_bytes = (size_t)C * CUBIAS_RADIX_BINS * 8;
-  void *ws = nullptr;
-  cubias_status_t st =
-      cubias_workspace(h, aligned(hist_bytes) + aligned(C * 4) + aligned(C * 8), &ws);
-  if (st) return st;
+  if (!ws) return cubias_workspace_answer(ws_bytes, aligned(hist_bytes) + aligned(C * 4) + aligned(C * 8));
+  cubias_status_t st;
   Carver cv{(char *)ws};
   unsigned long long *hist = cv.take<unsigned long long>((size_t)C * CUBIAS_RADIX_BINS);
   uint32_t *prefix = cv.take<uint32_t>(C);

@@ -1,11 +1,11 @@
-// CUDA side of rule 7: recurrent gate biases. The chrono draw uses cuRAND's
+// CUDA side of recurrent gate biases. The chrono draw uses cuRAND's
 // counter-based Philox4x32-10 (curand_Philox4x32_10); the CPU backend runs the
 // same function from kernels/philox.h, so both give the same values.
 #include <cuda_runtime.h>
 #include <curand_kernel.h>
 
 #include "../backend.h"
-#include "../derive_ops.h"
+#include "../backend.h"
 #include "../dtype.h"
 #include "../gates_math.h"
 #include "cuda_util.cuh"

@@ -1,8 +1,8 @@
-// CUDA side of rule 11: additive attention masks [B, Tq, Tk].
+// CUDA side of additive attention masks [B, Tq, Tk].
 #include <cuda_runtime.h>
 
 #include "../backend.h"
-#include "../derive_ops.h"
+#include "../backend.h"
 #include "../mask_math.h"
 #include "cuda_util.cuh"
 

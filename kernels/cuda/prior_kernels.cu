@@ -1,10 +1,10 @@
-// CUDA side of "Bias derivations II", rule 6 and the shared writers: constant
+// CUDA side of "Bias derivations II", class priors and the shared writers: constant
 // fill, double -> dtype conversion, label histograms and prior biases.
 // Integer atomics only: counts (and so the biases) repeat bit for bit.
 #include <cuda_runtime.h>
 
 #include "../backend.h"
-#include "../derive_ops.h"
+#include "../backend.h"
 #include "../dtype.h"
 #include "../prior_math.h"
 #include "cuda_util.cuh"
@@ -127,7 +127,7 @@ cubias_status_t cubias_cuda_prior_count_labels(cubias_handle_t h, const void *d_
                                                int64_t n, int64_t K, uint64_t *d_counts) {
   cudaError_t e = cudaMemsetAsync(d_counts, 0, (size_t)(K + 1) * sizeof(uint64_t), stream_of(h));
   if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemsetAsync failed: %s",
+    return cubias_backend_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemsetAsync failed: %s",
                        cudaGetErrorString(e));
   unsigned long long *c = (unsigned long long *)d_counts;
   const unsigned g = grid_for(n, 1024);
@@ -153,11 +153,11 @@ cubias_status_t cubias_cuda_prior_count_multihot(cubias_handle_t h, const uint8_
                                                  int64_t n, int64_t K, uint64_t *d_counts) {
   cudaError_t e = cudaMemsetAsync(d_counts, 0, (size_t)(K + 1) * sizeof(uint64_t), stream_of(h));
   if (e != cudaSuccess)
-    return cubias_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemsetAsync failed: %s",
+    return cubias_backend_fail(h, CUBIAS_STATUS_CUDA_ERROR, "cudaMemsetAsync failed: %s",
                        cudaGetErrorString(e));
   const int64_t gx = (K + kBlock - 1) / kBlock;
   if (gx > 0x7fffffff)
-    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED, "multi-hot prior: too many classes");
+    return cubias_backend_fail(h, CUBIAS_STATUS_NOT_SUPPORTED, "multi-hot prior: too many classes");
   // Row slices: enough blocks to fill the device, at least 64 rows each.
   int64_t slices = (4096 + gx - 1) / gx;
   int64_t max_slices = (n + 63) / 64;

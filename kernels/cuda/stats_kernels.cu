@@ -412,7 +412,7 @@ template <class DT, int CLASS>
 void launch_accumulate(const cubias_tensor_t *x, const cubias_plan_t &plan, int act, float slope,
                        double *partials, int *flags, cudaStream_t st) {
   typedef typename DT::storage S;
-  constexpr int V = CLASS == CUBIAS_CLASS_SMOOTH ? 1 : 4;  // cubias_stats_lanes
+  constexpr int V = cubias_stats_lanes(CLASS);
   const cubias_stats_launch_t L = cubias_stats_launch_shape(x->outer, x->channels, x->inner, plan, CLASS);
   const S *data = (const S *)x->data;
   const bool aligned = ((uintptr_t)data % (sizeof(S) * V)) == 0;
@@ -452,7 +452,7 @@ cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s
                                              const cubias_tensor_t *x, const cubias_plan_t *plan,
                                              void *ws) {
   if (x->channels > INT_MAX)
-    return cubias_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
+    return cubias_backend_fail(h, CUBIAS_STATUS_NOT_SUPPORTED,
                        "cubias_stats_accumulate: %lld channels exceed the CUDA grid limit",
                        (long long)x->channels);
   double *partials = (double *)ws;

@@ -38,7 +38,7 @@ typedef struct cubias_stats_launch {
 /* Four lanes a thread (16-byte f32 or 8-byte f16/bf16 loads: at most four lanes of
  * registers each), one for the smooth activations, whose libm calls keep many
  * registers live and which are compute-bound anyway. */
-static inline int cubias_stats_lanes(int act_class) {
+static inline constexpr int cubias_stats_lanes(int act_class) {
   return act_class == CUBIAS_CLASS_SMOOTH ? 1 : 4;
 }
 

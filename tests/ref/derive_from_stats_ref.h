@@ -1,4 +1,5 @@
-// Independent fp64 reference for the bias derivations I (rules 1-5, 9).
+// Independent fp64 reference for the bias derivations I (centering, normalisation,
+// post-activation and symmetric shifts, revival).
 // Plain two-pass / sort / quadrature code; shares nothing with host/ or kernels/.
 #ifndef CUBIAS_DERIVE_FROM_STATS_REF_H
 #define CUBIAS_DERIVE_FROM_STATS_REF_H

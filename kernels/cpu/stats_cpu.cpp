@@ -1,4 +1,4 @@
-// CPU backend of the statistics engine: memory, the pick of the engine build
+// CPU backend of the statistics engine: the pick of the engine build
 // for this CPU (cpu_engine.inc), and the small per-channel operations.
 #include <stdlib.h>
 #include <string.h>
@@ -6,16 +6,6 @@
 #include "cpu_engine.h"
 #include "../backend.h"
 #include "../finalize.h"
-
-cubias_status_t cubias_cpu_alloc(cubias_handle_t h, size_t bytes, void **p) {
-  void *q = nullptr;
-  if (posix_memalign(&q, 64, bytes ? bytes : 64) != 0 || !q)
-    return cubias_fail(h, CUBIAS_STATUS_ALLOC_FAILED, "out of host memory (%zu bytes)", bytes);
-  *p = q;
-  return CUBIAS_STATUS_SUCCESS;
-}
-
-void cubias_cpu_free(cubias_handle_t, void *p) { free(p); }
 
 #ifdef _OPENMP
 #include <omp.h>
