@@ -60,6 +60,17 @@ int prior_single(const Args &a, const PriorOut &o) {
   return write_bias(s, d, K, o, "single pi");
 }
 
+// The labels (`what`) have `rank` dimensions (`shape`, e.g. "[N]") and at least one entry.
+bool check_shape(const Labels &l, size_t rank, const char *what, const char *shape,
+                 const char *noun, std::string *err) {
+  if (l.h.shape.size() != rank)
+    *err = l.path + ": " + what + " must have shape " + shape + ", the file has " +
+           shape_str(l.h.shape);
+  else if (l.h.count == 0)
+    *err = l.path + ": no " + noun + " (shape " + shape_str(l.h.shape) + ")";
+  return l.h.shape.size() == rank && l.h.count != 0;
+}
+
 // The class count of index labels: --classes K, else the largest label + 1.
 bool classes_of(const Args &a, const Labels &l, int64_t *K, std::string *err) {
   if (a.has("classes")) return a.integer("classes", 0, 1, kMaxClasses, K, err);
@@ -110,14 +121,12 @@ bool anchor_of(const Args &a, int64_t K, cubias_prior_anchor_t *an, int64_t *pin
 // Class indices [N] -> softmax prior.
 int prior_softmax(const Args &a, const PriorOut &o, const Labels &l) {
   const std::string &path = l.path;
-  if (l.h.shape.size() != 1)
-    return fail(path + ": class-index labels must have shape [N], the file has " +
-                shape_str(l.h.shape));
-  if (l.h.count == 0) return fail(path + ": no labels (shape " + shape_str(l.h.shape) + ")");
   std::string err;
   int64_t K = 0, pin = 0;
   cubias_prior_anchor_t an;
-  if (!classes_of(a, l, &K, &err) || !anchor_of(a, K, &an, &pin, &err)) return fail(err);
+  if (!check_shape(l, 1, "class-index labels", "[N]", "labels", &err) ||
+      !classes_of(a, l, &K, &err) || !anchor_of(a, K, &an, &pin, &err))
+    return fail(err);
   Session s;
   const void *dl = nullptr;
   void *d = nullptr;
@@ -136,12 +145,9 @@ int prior_softmax(const Args &a, const PriorOut &o, const Labels &l) {
 // Multi-hot targets [N, K] -> one sigmoid prior per class.
 int prior_sigmoid(const Args &a, const PriorOut &o, const Labels &l) {
   const std::string &path = l.path;
-  if (l.h.shape.size() != 2)
-    return fail(path + ": multi-hot targets must have shape [N, K], the file has " +
-                shape_str(l.h.shape));
-  if (l.h.count == 0) return fail(path + ": no targets (shape " + shape_str(l.h.shape) + ")");
-  const int64_t K = l.h.shape[1];
   std::string err;
+  if (!check_shape(l, 2, "multi-hot targets", "[N, K]", "targets", &err)) return fail(err);
+  const int64_t K = l.h.shape[1];
   if (a.has("classes")) {
     int64_t k;
     if (!a.integer("classes", 0, 1, kMaxClasses, &k, &err)) return fail(err);
