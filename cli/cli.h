@@ -72,6 +72,9 @@ bool parse_activation(const std::string &name, cubias_activation_t *act);
 // "[3, 4]" for error messages.
 std::string shape_str(const std::vector<int64_t> &shape);
 
+// Bytes of one element of an output dtype (f32 4, f16 2).
+inline size_t dtype_bytes(cubias_dtype_t dt) { return dt == CUBIAS_DTYPE_F32 ? 4 : 2; }
+
 // --dtype f32|f16 (default f32): the dtype cubias writes and the .npy kind written.
 bool parse_out_dtype(const Args &a, cubias_dtype_t *dt, npy::Kind *kind, std::string *err);
 

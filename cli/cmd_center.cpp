@@ -19,9 +19,7 @@ int run_center(const Args &a) {
   if (!parse_out_dtype(a, &dt, &kind, &err)) return fail(err);
   // Check the input's channel count against W before streaming anything.
   npy::Header xh;
-  FILE *f = npy::open(path, &xh, &err);
-  if (!f) return fail(err);
-  fclose(f);
+  if (!npy::peek(path, &xh, &err)) return fail(err);
   if (xh.kind != npy::Kind::F32 && xh.kind != npy::Kind::F16)
     return fail(path + ": inputs must be float32 or float16, the file holds " +
                 npy::kind_name(xh.kind));
@@ -45,7 +43,7 @@ int run_center(const Args &a) {
     return fail(err);
   }
   void *d_bias = nullptr;
-  if (!s.alloc((size_t)W.out * (dt == CUBIAS_DTYPE_F32 ? 4 : 2), &d_bias, &err)) {
+  if (!s.alloc((size_t)W.out * dtype_bytes(dt), &d_bias, &err)) {
     cubias_stats_destroy(stats);
     return fail(err);
   }

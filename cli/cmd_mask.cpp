@@ -2,7 +2,6 @@
 // dtype-aware mask value.
 #include <climits>
 #include <cstdio>
-#include <cstring>
 
 #include "cli.h"
 
@@ -45,14 +44,7 @@ int run_mask(const Args &a) {
       return fail(lp + ": " + std::to_string(h.count) + " lengths but --batch " + std::to_string(B));
     lengths.resize((size_t)B);
     for (int64_t b = 0; b < B; ++b) {
-      int64_t v;
-      if (h.kind == npy::Kind::I64) {
-        memcpy(&v, raw.data() + 8 * b, 8);
-      } else {
-        int32_t v32;
-        memcpy(&v32, raw.data() + 4 * b, 4);
-        v = v32;
-      }
+      const int64_t v = npy::int_at(h, raw.data(), b);
       // The library clamps lengths to [0, TK]; clamp to int32 first.
       lengths[b] = (int32_t)(v < 0 ? -1 : v > INT32_MAX ? INT32_MAX : v);
     }
@@ -72,7 +64,7 @@ int run_mask(const Args &a) {
   if (!lengths.empty() && !s.to_backend(lengths.data(), lengths.size() * 4, &dl, &err))
     return fail(err);
   void *d = nullptr;
-  if (!s.alloc((size_t)elems * (dt == CUBIAS_DTYPE_F32 ? 4 : 2), &d, &err)) return fail(err);
+  if (!s.alloc((size_t)elems * dtype_bytes(dt), &d, &err)) return fail(err);
   cubias_status_t st = cubias_attention_mask(s.handle(), flags, (const int32_t *)dl, B, TQ, TK,
                                              offset, empty, d, dt);
   if (st) return fail_status("cubias_attention_mask", st, s.handle());

@@ -29,7 +29,7 @@ int run_optimism(const Args &a) {
   Session s;
   if (!s.open(a, &err)) return fail(err);
   void *d = nullptr;
-  if (!s.alloc((size_t)A * (dt == CUBIAS_DTYPE_F32 ? 4 : 2), &d, &err)) return fail(err);
+  if (!s.alloc((size_t)A * dtype_bytes(dt), &d, &err)) return fail(err);
   double value = 0;
   cubias_status_t st = cubias_optimistic_value(s.handle(), rmax, gamma, horizon, A, d, dt, &value);
   if (st) return fail_status("cubias_optimistic_value", st, s.handle());

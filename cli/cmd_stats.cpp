@@ -10,10 +10,8 @@ namespace cli {
 static void print_table(const npy::Header &h, const std::string &path, const std::string &layout,
                         const std::string &act, const std::vector<cubias_channel_stats_t> &st,
                         int64_t max_rows) {
-  std::string dims;
-  for (size_t i = 0; i < h.shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(h.shape[i]);
-  printf("%s: %s [%s], layout %s, %zu channels, activation %s\n\n", path.c_str(),
-         npy::kind_name(h.kind), dims.c_str(), layout.c_str(), st.size(), act.c_str());
+  printf("%s: %s %s, layout %s, %zu channels, activation %s\n\n", path.c_str(),
+         npy::kind_name(h.kind), shape_str(h.shape).c_str(), layout.c_str(), st.size(), act.c_str());
   printf("%8s %12s %9s %12s %12s %12s %12s %8s %12s %12s %12s\n", "channel", "count", "nonfinite",
          "mean", "std", "min", "max", "active", "E[phi]", "E[phi^2]", "E[phi'^2]");
   const int64_t C = (int64_t)st.size();
@@ -85,9 +83,10 @@ static void print_gain_json(const Gain &g) {
 static void print_json(const npy::Header &h, const std::string &path, const std::string &layout,
                        const std::string &act, const std::vector<cubias_channel_stats_t> &st,
                        const Gain &g) {
-  printf("{\"file\": \"%s\", \"dtype\": \"%s\", \"shape\": [", path.c_str(), npy::kind_name(h.kind));
-  for (size_t i = 0; i < h.shape.size(); ++i) printf("%s%lld", i ? ", " : "", (long long)h.shape[i]);
-  printf("], \"layout\": \"%s\", \"activation\": \"%s\", \"channels\": [\n", layout.c_str(), act.c_str());
+  printf("{\"file\": \"%s\", \"dtype\": \"%s\", \"shape\": %s, \"layout\": \"%s\", "
+         "\"activation\": \"%s\", \"channels\": [\n",
+         path.c_str(), npy::kind_name(h.kind), shape_str(h.shape).c_str(), layout.c_str(),
+         act.c_str());
   for (size_t c = 0; c < st.size(); ++c) {
     const cubias_channel_stats_t &s = st[c];
     printf("  {\"count\": %lld, \"nonfinite\": %lld, \"positive\": %lld, \"mean\": %s, \"var\": %s, "
@@ -105,6 +104,86 @@ static void print_json(const npy::Header &h, const std::string &path, const std:
   printf("}\n");
 }
 
+// --weights W.npy: the host bytes, header and description of W.
+struct Weights {
+  std::vector<char> host;
+  npy::Header h;
+  cubias_weight_t W;
+};
+
+// --weights W.npy and its options; W is checked against the file's channels
+// (and copied to the backend) before anything is streamed.
+static int setup_gain(const Args &a, const std::string &path, const std::string &layout,
+                      Session &s, Gain *g, Weights *w) {
+  std::string err;
+  if (!a.has("weights")) {
+    if (a.has("depth") || a.has("threshold") || a.has("target-chi"))
+      return fail("--depth, --threshold and --target-chi need --weights W.npy");
+    return 0;
+  }
+  g->have = true;
+  g->weights = a.get("weights", "");
+  if (!a.integer("depth", 20, 1, 1000000, &g->depth, &err) ||
+      !a.number("threshold", CUBIAS_GAIN_DEFAULT_THRESHOLD, &g->threshold, &err) ||
+      !a.number("target-chi", 1.0, &g->target, &err))
+    return fail(err);
+  if (!(g->threshold > 1) || !std::isfinite(g->threshold)) return fail("--threshold must be > 1");
+  if (!(g->target > 0) || !std::isfinite(g->target)) return fail("--target-chi must be > 0");
+  npy::Header zh;
+  if (!npy::peek(path, &zh, &err)) return fail(err);
+  if (zh.kind != npy::Kind::F32 && zh.kind != npy::Kind::F16) return 0;  // accumulate_file says why
+  int64_t outer, C, inner;
+  if (!view_of(layout, zh.shape, &outer, &C, &inner, &err)) return fail(path + ": " + err);
+  if (!s.open(a, &err)) return fail(err);
+  if (!load_weights(s, g->weights, true, &w->host, &w->h, &w->W, &err)) return fail(err);
+  if (w->W.out != C)
+    return fail(g->weights + ": W has shape " + shape_str(w->h.shape) + ", so out = " +
+                std::to_string(w->W.out) + ", but " + path + " has " + std::to_string(C) +
+                " channels (layout " + layout + "): Z = W x + b must have out channels");
+  return 0;
+}
+
+// Reads the statistics into *st and, with --weights, the gain report into *g;
+// *what names the call that failed.
+static cubias_status_t read_and_gain(Session &s, cubias_stats_t stats, const Weights &w, Gain *g,
+                                     std::vector<cubias_channel_stats_t> *st, const char **what) {
+  int64_t C = 0;
+  cubias_stats_channels(stats, &C);
+  st->resize((size_t)C);
+  *what = "cubias_stats_read";
+  cubias_status_t rc = cubias_stats_read(s.handle(), stats, st->data());
+  if (rc || !g->have) return rc;
+  // One layer stands for a stack of --depth such layers: its band
+  // [T^(-1/L), T^(1/L)] is the one-layer band of threshold T^(1/L).
+  cubias_gain_layer_t layer;
+  layer.weight = w.W;
+  layer.preact = stats;
+  layer.grad = nullptr;
+  cubias_gain_options_t opt;
+  opt.threshold = std::pow(g->threshold, 1.0 / (double)g->depth);
+  opt.target_chi = g->target;
+  *what = "cubias_gain_report";
+  return cubias_gain_report(s.handle(), 1, &layer, &opt, &g->r, &g->sum);
+}
+
+// Streams the file through the statistics pass: its header into *h, the
+// per-channel statistics into *st and, with --weights, the gain into *g.
+static int measure(const Args &a, const std::string &path, const std::string &layout,
+                   cubias_activation_t act, double slope, Session &s, const Weights &w, Gain *g,
+                   npy::Header *h, std::vector<cubias_channel_stats_t> *st) {
+  std::string err;
+  if (!s.handle() && !s.open(a, &err)) return fail(err);
+  cubias_stats_t stats = nullptr;
+  if (!accumulate_file(s, path, layout, act, (float)slope, &stats, h, &err)) {
+    if (stats) cubias_stats_destroy(stats);
+    return fail(err);
+  }
+  const char *what = nullptr;
+  const cubias_status_t rc = read_and_gain(s, stats, w, g, st, &what);
+  cubias_stats_destroy(stats);
+  return rc ? fail_status(what, rc, s.handle()) : 0;
+}
+
 int run_stats(const Args &a) {
   if (a.positional.size() != 1) return fail("stats needs exactly one .npy file (see cubias stats --help)");
   const std::string path = a.positional[0], layout = a.get("layout", "rows");
@@ -119,69 +198,12 @@ int run_stats(const Args &a) {
   if (!a.number("slope", 0.01, &slope, &err) || !a.integer("rows", 32, 0, INT64_MAX, &rows, &err))
     return fail(err);
   Gain g;
-  cubias_weight_t W;
-  std::vector<char> wh;
-  npy::Header wd;
+  Weights w;
   Session s;
-  if (a.has("weights")) {
-    g.have = true;
-    g.weights = a.get("weights", "");
-    if (!a.integer("depth", 20, 1, 1000000, &g.depth, &err) ||
-        !a.number("threshold", CUBIAS_GAIN_DEFAULT_THRESHOLD, &g.threshold, &err) ||
-        !a.number("target-chi", 1.0, &g.target, &err))
-      return fail(err);
-    if (!(g.threshold > 1) || !std::isfinite(g.threshold)) return fail("--threshold must be > 1");
-    if (!(g.target > 0) || !std::isfinite(g.target)) return fail("--target-chi must be > 0");
-    // Check W against the file's channels before streaming anything.
-    npy::Header zh;
-    FILE *f = npy::open(path, &zh, &err);
-    if (!f) return fail(err);
-    fclose(f);
-    int64_t outer, C, inner;
-    if (zh.kind == npy::Kind::F32 || zh.kind == npy::Kind::F16) {
-      if (!view_of(layout, zh.shape, &outer, &C, &inner, &err)) return fail(path + ": " + err);
-      if (!s.open(a, &err)) return fail(err);
-      if (!load_weights(s, g.weights, true, &wh, &wd, &W, &err)) return fail(err);
-      if (W.out != C)
-        return fail(g.weights + ": W has shape " + shape_str(wd.shape) + ", so out = " +
-                    std::to_string(W.out) + ", but " + path + " has " + std::to_string(C) +
-                    " channels (layout " + layout + "): Z = W x + b must have out channels");
-    }
-  } else if (a.has("depth") || a.has("threshold") || a.has("target-chi")) {
-    return fail("--depth, --threshold and --target-chi need --weights W.npy");
-  }
-  if (!s.handle() && !s.open(a, &err)) return fail(err);
-  cubias_stats_t stats = nullptr;
+  if (int rc = setup_gain(a, path, layout, s, &g, &w)) return rc;
   npy::Header h;
-  if (!accumulate_file(s, path, layout, act, (float)slope, &stats, &h, &err)) {
-    if (stats) cubias_stats_destroy(stats);
-    return fail(err);
-  }
-  int64_t C = 0;
-  cubias_stats_channels(stats, &C);
-  std::vector<cubias_channel_stats_t> st((size_t)C);
-  cubias_status_t rc = cubias_stats_read(s.handle(), stats, st.data());
-  if (rc) {
-    cubias_stats_destroy(stats);
-    return fail_status("cubias_stats_read", rc, s.handle());
-  }
-  if (g.have) {
-    cubias_gain_layer_t layer;
-    layer.weight = W;
-    layer.preact = stats;
-    layer.grad = nullptr;
-    cubias_gain_options_t opt;
-    // One layer stands for a stack of --depth such layers: its band
-    // [T^(-1/L), T^(1/L)] is the one-layer band of threshold T^(1/L).
-    opt.threshold = std::pow(g.threshold, 1.0 / (double)g.depth);
-    opt.target_chi = g.target;
-    rc = cubias_gain_report(s.handle(), 1, &layer, &opt, &g.r, &g.sum);
-    if (rc) {
-      cubias_stats_destroy(stats);
-      return fail_status("cubias_gain_report", rc, s.handle());
-    }
-  }
-  cubias_stats_destroy(stats);
+  std::vector<cubias_channel_stats_t> st;
+  if (int rc = measure(a, path, layout, act, slope, s, w, &g, &h, &st)) return rc;
   if (a.has("json")) {
     print_json(h, path, layout, act_name, st, g);
   } else {

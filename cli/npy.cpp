@@ -154,6 +154,24 @@ FILE *open(const std::string &path, Header *h, std::string *err) {
   return f;
 }
 
+bool peek(const std::string &path, Header *h, std::string *err) {
+  FILE *f = open(path, h, err);
+  if (f) fclose(f);
+  return f != nullptr;
+}
+
+int64_t int_at(const Header &h, const void *data, int64_t i) {
+  const char *p = (const char *)data;
+  if (h.kind == Kind::I64) {
+    int64_t v;
+    memcpy(&v, p + 8 * i, 8);
+    return v;
+  }
+  int32_t v32;
+  memcpy(&v32, p + 4 * i, 4);
+  return v32;
+}
+
 bool read(FILE *f, const Header &h, void *dst, int64_t n, std::string *err) {
   if (fread(dst, h.item, (size_t)n, f) != (size_t)n) {
     *err = "short read: the file ended early";

@@ -26,6 +26,12 @@ const char *kind_name(Kind k);
 // to a message that says what is wrong with the file.
 FILE *open(const std::string &path, Header *h, std::string *err);
 
+// Parses path's header only (open() and close): false with *err as open() sets it.
+bool peek(const std::string &path, Header *h, std::string *err);
+
+// Element i of an int32 or int64 array (raw bytes at data) as int64.
+int64_t int_at(const Header &h, const void *data, int64_t i);
+
 // Reads n elements (raw bytes) into dst; false with *err set on a short read.
 bool read(FILE *f, const Header &h, void *dst, int64_t n, std::string *err);
 

@@ -289,7 +289,7 @@ bool fetch_and_write(Session &s, const void *d, const std::vector<int64_t> &shap
                      cubias_dtype_t dt, npy::Kind kind, const std::string &path, std::string *err) {
   size_t n = 1;
   for (int64_t v : shape) n *= (size_t)v;
-  const size_t bytes = n * (dt == CUBIAS_DTYPE_F32 ? 4 : 2);
+  const size_t bytes = n * dtype_bytes(dt);
   std::vector<char> host(bytes ? bytes : 1);
   cubias_status_t st = cubias_synchronize(s.handle());
   if (st) {

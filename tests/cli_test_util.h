@@ -3,9 +3,12 @@
 #ifndef CUBIAS_TEST_CLI_UTIL_H
 #define CUBIAS_TEST_CLI_UTIL_H
 
+#include <ftw.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -37,9 +40,43 @@ inline CliRun run(const std::string &args) {
   return r;
 }
 
-inline std::string tmp(const std::string &name) {
-  return ::testing::TempDir() + "cubias_cli_" + name;
-}
+// A folder of one test's own, made by mkdtemp under GoogleTest's TempDir
+// (cubias_cli_XXXXXX) and removed with everything in it when the object goes:
+// tests running at once never share a file, and none is left behind.
+class ScratchDir {
+ public:
+  static constexpr const char *kPrefix = "cubias_cli_";
+  ScratchDir() {
+    std::string t = ::testing::TempDir() + kPrefix + "XXXXXX";
+    made_ = mkdtemp(&t[0]) != nullptr;
+    if (!made_) ADD_FAILURE() << "mkdtemp(" << t << "): " << strerror(errno);
+    dir_ = t + "/";
+  }
+  ~ScratchDir() {
+    if (made_ && nftw(dir_.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+      ADD_FAILURE() << "cannot remove " << dir_ << ": " << strerror(errno);
+  }
+  ScratchDir(const ScratchDir &) = delete;
+  ScratchDir &operator=(const ScratchDir &) = delete;
+  // `name` inside the folder.
+  std::string path(const std::string &name) const { return dir_ + name; }
+
+ private:
+  static int remove_entry(const char *p, const struct stat *, int, struct FTW *) {
+    return remove(p);
+  }
+  std::string dir_;
+  bool made_ = false;
+};
+
+// A fixture whose tests write into a folder of their own: tmp(name).
+class ScratchTest : public ::testing::Test {
+ protected:
+  std::string tmp(const std::string &name) const { return dir_.path(name); }
+
+ private:
+  ScratchDir dir_;
+};
 
 // A .npy writer of its own (version 1.0).
 inline void write_npy(const std::string &path, const std::string &descr, const std::string &shape,

@@ -16,8 +16,10 @@ namespace {
 
 using clitest::CliRun;
 using clitest::run;
-using clitest::tmp;
 using clitest::write_npy;
+
+// Each test writes its files into a folder of its own, removed when it ends.
+using Cli = clitest::ScratchTest;
 
 // The value after "key": in the n-th channel object of the tool's JSON.
 double json_field(const std::string &out, int channel, const std::string &key) {
@@ -29,7 +31,7 @@ double json_field(const std::string &out, int channel, const std::string &key) {
   return strncmp(v, "null", 4) == 0 ? NAN : strtod(v, nullptr);
 }
 
-TEST(Cli, HelpAndUsage) {
+TEST_F(Cli, HelpAndUsage) {
   CliRun r = run("help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("stats"), std::string::npos);
@@ -41,7 +43,7 @@ TEST(Cli, HelpAndUsage) {
   EXPECT_NE(r.out.find("unknown command"), std::string::npos);
 }
 
-TEST(Cli, StatsMatchAReferenceEveryLayout) {
+TEST_F(Cli, StatsMatchAReferenceEveryLayout) {
   const int N = 300, C = 4, H = 3, W = 5;
   std::vector<float> x(N * C * H * W);
   std::mt19937 g(3);
@@ -84,7 +86,7 @@ TEST(Cli, StatsMatchAReferenceEveryLayout) {
   EXPECT_NE(tnc.out.find("3 dimensions"), std::string::npos) << tnc.out;
 }
 
-TEST(Cli, Float16AndNonFiniteEntries) {
+TEST_F(Cli, Float16AndNonFiniteEntries) {
   // 1.0, -2.0, NaN, +Inf in float16, two channels.
   const uint16_t h[8] = {0x3c00, 0xc000, 0x7e00, 0x7c00, 0x3c00, 0x4000, 0x3c00, 0x4000};
   const std::string f = tmp("f16.npy");
@@ -98,7 +100,7 @@ TEST(Cli, Float16AndNonFiniteEntries) {
   EXPECT_EQ(json_field(r.out, 1, "min"), -2.0);
 }
 
-TEST(Cli, MalformedFilesGetClearErrorsNeverACrash) {
+TEST_F(Cli, MalformedFilesGetClearErrorsNeverACrash) {
   std::vector<float> x(12, 1.0f);
   const std::string ok = tmp("ok.npy");
   write_npy(ok, "<f4", "(3, 4)", x.data(), x.size() * 4);

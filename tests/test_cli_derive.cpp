@@ -18,7 +18,6 @@ namespace {
 using clitest::CliRun;
 using clitest::Npy;
 using clitest::read_npy;
-using clitest::tmp;
 using clitest::write_npy;
 
 bool exists(const std::string &p) {
@@ -34,7 +33,8 @@ class CliDerive : public ::testing::TestWithParam<std::string> {
   }
   // Runs the tool on this test's backend.
   CliRun run(const std::string &args) { return clitest::run(args + " --backend " + GetParam()); }
-  std::string path(const std::string &name) { return tmp(GetParam() + "_" + name); }
+  // `name` in this test's own folder, removed when the test ends.
+  std::string path(const std::string &name) const { return dir_.path(name); }
   // A failing run: exit 2, one clear line mentioning `expect`, `out` not written.
   void expect_usage_error(const std::string &args, const std::string &expect,
                           const std::string &out = "") {
@@ -45,6 +45,9 @@ class CliDerive : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(r.out.find("cubias: "), 0u) << r.out;
     if (!out.empty()) EXPECT_FALSE(exists(out)) << args;
   }
+
+ private:
+  clitest::ScratchDir dir_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, CliDerive, ::testing::Values("cpu", "cuda"),

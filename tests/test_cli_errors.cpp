@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,10 @@ namespace {
 
 using clitest::CliRun;
 using clitest::run;
-using clitest::tmp;
 using clitest::write_npy;
+
+// Each test writes its files into a folder of its own, removed when it ends.
+using CliErrors = clitest::ScratchTest;
 
 size_t count_of(const std::string &text, const std::string &what) {
   size_t n = 0;
@@ -24,7 +27,7 @@ size_t count_of(const std::string &text, const std::string &what) {
 
 // A header promising 2^62 float32 values: 2^64 bytes, beyond int64. The byte
 // count is stated as it is, never as a wrapped negative number.
-TEST(CliErrors, HugeShapeGivesTheTrueByteCount) {
+TEST_F(CliErrors, HugeShapeGivesTheTrueByteCount) {
   const std::string p = tmp("huge_shape.npy");
   write_npy(p, "<f4", "(4611686018427387904, 1)", nullptr, 0);
   CliRun r = run("stats " + p + " --backend cpu");
@@ -37,7 +40,7 @@ TEST(CliErrors, HugeShapeGivesTheTrueByteCount) {
 
 // A library refusal is printed with the call's name once ("cubias_stats_create:
 // ..."), not once by the library and again by the tool.
-TEST(CliErrors, LibraryErrorNamesItsCallOnce) {
+TEST_F(CliErrors, LibraryErrorNamesItsCallOnce) {
   std::vector<float> x = {1, -2, 3, -4, 5, -6};
   const std::string p = tmp("slope.npy");
   write_npy(p, "<f4", "(3, 2)", x.data(), x.size() * 4);
@@ -48,7 +51,7 @@ TEST(CliErrors, LibraryErrorNamesItsCallOnce) {
 }
 
 // --rows is a count of table rows: a whole number >= 0, nothing else.
-TEST(CliErrors, RowsMustBeAWholeNumber) {
+TEST_F(CliErrors, RowsMustBeAWholeNumber) {
   std::vector<float> x = {1, -2, 3, -4, 5, -6};
   const std::string p = tmp("rows.npy");
   write_npy(p, "<f4", "(3, 2)", x.data(), x.size() * 4);
@@ -65,7 +68,7 @@ TEST(CliErrors, RowsMustBeAWholeNumber) {
 }
 
 // A scalar (shape ()) holds one value: one channel with one entry, not "empty".
-TEST(CliErrors, ScalarIsOneValue) {
+TEST_F(CliErrors, ScalarIsOneValue) {
   const float v = -2.5f;
   const std::string p = tmp("scalar.npy");
   write_npy(p, "<f4", "()", &v, sizeof v);
@@ -81,13 +84,34 @@ TEST(CliErrors, ScalarIsOneValue) {
 }
 
 // A directory given as the input is named as one.
-TEST(CliErrors, DirectoryIsNamedAsOne) {
+TEST_F(CliErrors, DirectoryIsNamedAsOne) {
   const std::string d = tmp("a_directory.npy");
   mkdir(d.c_str(), 0700);
   CliRun r = run("stats " + d + " --backend cpu");
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("is a directory"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("magic"), std::string::npos) << r.out;
+}
+
+// The scratch folder is made under TempDir and goes with its files and
+// sub-folders. Under the leftovers check (tests/cli_leaves_nothing.sh sets
+// CUBIAS_CLI_TEMPDIR) TempDir is that check's fresh folder.
+TEST(CliScratch, FolderGoesWithEverythingInIt) {
+  std::string dir;
+  struct stat st;
+  {
+    clitest::ScratchDir s;
+    dir = s.path("");
+    EXPECT_EQ(dir.rfind(::testing::TempDir() + clitest::ScratchDir::kPrefix, 0), 0u) << dir;
+    ASSERT_EQ(stat(dir.c_str(), &st), 0) << dir;
+    ASSERT_TRUE(S_ISDIR(st.st_mode)) << dir;
+    write_npy(s.path("a.npy"), "<f4", "(0,)", nullptr, 0);
+    ASSERT_EQ(mkdir(s.path("sub").c_str(), 0700), 0);
+    write_npy(s.path("sub/b.npy"), "<f4", "(0,)", nullptr, 0);
+  }
+  EXPECT_NE(stat(dir.c_str(), &st), 0) << dir << " is still there";
+  if (const char *want = getenv("CUBIAS_CLI_TEMPDIR"))
+    EXPECT_EQ(::testing::TempDir(), std::string(want) + "/");
 }
 
 }  // namespace

@@ -34,6 +34,44 @@ double frac_pos(const std::vector<float> &z) {
   return (double)k / (double)z.size();
 }
 
+// 4 layers 24 -> 32 -> 48 -> 32 -> 16: relu, tanh, leaky relu (0.1), identity,
+// with random weights and biases, a batch x of 512 and an output gradient dout.
+struct MlpCase {
+  static constexpr int L = 4;
+  static constexpr int64_t batch = 512;
+  gain_ref::Mlp net;
+  std::vector<double> x, dout;
+  MlpCase() {
+    net.width = {24, 32, 48, 32, 16};
+    net.act = {CUBIAS_ACT_RELU, CUBIAS_ACT_TANH, CUBIAS_ACT_LEAKY_RELU, CUBIAS_ACT_IDENTITY};
+    std::mt19937 rng(77);
+    std::normal_distribution<double> nd(0, 1);
+    net.w.resize(L);
+    net.b.resize(L);
+    for (int l = 0; l < L; ++l) {
+      int64_t in = net.width[l], out = net.width[l + 1];
+      net.w[l].resize((size_t)(in * out));
+      for (auto &v : net.w[l]) v = (double)(float)(nd(rng) * sqrt(1.6 / in));
+      net.b[l].resize((size_t)out);
+      for (auto &v : net.b[l]) v = 0.1 * nd(rng);
+    }
+    net.slope = {0, 0, (double)0.1f, 0};  // the stats object's slope is 0.1f
+    x.resize((size_t)(batch * 24));
+    dout.resize((size_t)(batch * 16));
+    for (auto &v : x) v = nd(rng);
+    for (auto &v : dout) v = nd(rng);
+  }
+};
+
+// The MLP's report from the library, and the fp64 references per layer: the
+// measured gradient gain G, the weight gain and E[phi'^2].
+struct MlpReport {
+  MlpCase m;
+  std::vector<double> G, wg, dphi;
+  std::vector<cubias_gain_layer_report_t> rep;
+  cubias_gain_summary_t sum;
+};
+
 class GainReport : public GainBackend {
  protected:
   std::vector<cubias_stats_t> owned;
@@ -70,6 +108,60 @@ class GainReport : public GainBackend {
     memset(rep->data(), 0xFF, L * sizeof(cubias_gain_layer_report_t));
     memset(sum, 0xFF, sizeof *sum);
     return cubias_gain_report(h, L, layers.data(), opt, rep->data(), sum);
+  }
+  // Layer l's weights (layer 2's column-major with ld = out + 3), its
+  // pre-activation and gradient statistics (two batches each, as a training
+  // loop would accumulate them) and its fp64 references.
+  void add_layer(MlpReport *r, int l, const std::vector<double> &zl, const std::vector<double> &gl,
+                 std::vector<std::unique_ptr<GainBuf>> *wbufs, cubias_gain_layer_t *layer) {
+    const gain_ref::Mlp &net = r->m.net;
+    const int64_t batch = MlpCase::batch, in = net.width[l], out = net.width[l + 1];
+    const bool col = l == 2;
+    const int64_t ld = col ? out + 3 : 0;
+    std::vector<float> wf(col ? (size_t)(in * ld) : (size_t)(in * out), NAN);
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i)
+        wf[col ? i * ld + o : o * in + i] = (float)net.w[l][o * in + i];
+    wbufs->emplace_back(new GainBuf(cuda, wf.data(), wf.size() * 4));
+    ASSERT_EQ(cubias_weight_make(&layer->weight, wbufs->back()->p, CUBIAS_DTYPE_F32, out, in,
+                                 col ? CUBIAS_WEIGHT_COL_MAJOR : CUBIAS_WEIGHT_ROW_MAJOR, ld), 0);
+    layer->preact = make(out, (cubias_activation_t)net.act[l], l == 2 ? 0.1f : 0.0f);
+    layer->grad = make(out, CUBIAS_ACT_IDENTITY);
+    std::vector<float> zf(zl.begin(), zl.end()), gf(gl.begin(), gl.end());
+    const int64_t half = batch / 2;
+    std::vector<float> z1(zf.begin(), zf.begin() + half * out), z2(zf.begin() + half * out, zf.end());
+    std::vector<float> g1(gf.begin(), gf.begin() + half * out), g2(gf.begin() + half * out, gf.end());
+    accumulate(layer->preact, z1, half, out);
+    accumulate(layer->preact, z2, batch - half, out);
+    accumulate(layer->grad, g1, half, out);
+    accumulate(layer->grad, g2, batch - half, out);
+    // References from the stored (float) values.
+    std::vector<double> gd(gf.begin(), gf.end());
+    r->G[l] = gain_ref::mean_sq(gd);
+    r->wg[l] = gain_ref::weight_gain(net.w[l], out, in);
+    double s = 0;
+    for (float v : zf) {
+      double y, dy;
+      gain_ref::act(net.act[l], (double)0.1f, (double)v, &y, &dy);
+      s += dy * dy;
+    }
+    r->dphi[l] = s / zf.size();
+  }
+  // The fp64 forward/backward pass, then every layer's statistics and the report.
+  void report_mlp(MlpReport *r) {
+    const int L = MlpCase::L;
+    std::vector<std::vector<double>> z, g;
+    gain_ref::mlp_forward_backward(r->m.net, r->m.x, MlpCase::batch, r->m.dout, &z, &g);
+    std::vector<std::unique_ptr<GainBuf>> wbufs;
+    std::vector<cubias_gain_layer_t> layers((size_t)L);
+    r->G.resize(L);
+    r->wg.resize(L);
+    r->dphi.resize(L);
+    for (int l = 0; l < L; ++l) ASSERT_NO_FATAL_FAILURE(add_layer(r, l, z[l], g[l], &wbufs, &layers[l]));
+    r->rep.resize((size_t)L);
+    memset(r->rep.data(), 0xFF, L * sizeof r->rep[0]);
+    ASSERT_EQ(cubias_gain_report(h, L, layers.data(), nullptr, r->rep.data(), &r->sum), 0)
+        << cubias_get_last_error(h);
   }
 };
 
@@ -195,73 +287,12 @@ TEST_P(GainReport, PositiveBiasExplodesAndRecommendedShiftRestores) {
 }
 
 TEST_P(GainReport, MeasuredGainOnMlpMatchesFp64Pass) {
-  // 4 layers 24 -> 32 -> 48 -> 32 -> 16: relu, tanh, leaky relu (0.1), identity.
-  gain_ref::Mlp net;
-  net.width = {24, 32, 48, 32, 16};
-  net.act = {CUBIAS_ACT_RELU, CUBIAS_ACT_TANH, CUBIAS_ACT_LEAKY_RELU, CUBIAS_ACT_IDENTITY};
-  const int L = 4;
-  const int64_t batch = 512;
-  std::mt19937 rng(77);
-  std::normal_distribution<double> nd(0, 1);
-  net.w.resize(L);
-  net.b.resize(L);
-  for (int l = 0; l < L; ++l) {
-    int64_t in = net.width[l], out = net.width[l + 1];
-    net.w[l].resize((size_t)(in * out));
-    for (auto &v : net.w[l]) v = (double)(float)(nd(rng) * sqrt(1.6 / in));
-    net.b[l].resize((size_t)out);
-    for (auto &v : net.b[l]) v = 0.1 * nd(rng);
-  }
-  net.slope = {0, 0, (double)0.1f, 0};  // the stats object's slope is 0.1f
-  std::vector<double> x((size_t)(batch * 24)), dout((size_t)(batch * 16));
-  for (auto &v : x) v = nd(rng);
-  for (auto &v : dout) v = nd(rng);
-  std::vector<std::vector<double>> z, g;
-  gain_ref::mlp_forward_backward(net, x, batch, dout, &z, &g);
-
-  std::vector<std::unique_ptr<GainBuf>> wbufs;
-  std::vector<cubias_gain_layer_t> layers((size_t)L);
-  std::vector<double> G((size_t)L), wg((size_t)L), dphi((size_t)L);
-  for (int l = 0; l < L; ++l) {
-    int64_t in = net.width[l], out = net.width[l + 1];
-    // Layer 2's W is passed column-major with ld = out + 3.
-    const bool col = l == 2;
-    const int64_t ld = col ? out + 3 : 0;
-    std::vector<float> wf(col ? (size_t)(in * ld) : (size_t)(in * out), NAN);
-    for (int64_t o = 0; o < out; ++o)
-      for (int64_t i = 0; i < in; ++i)
-        wf[col ? i * ld + o : o * in + i] = (float)net.w[l][o * in + i];
-    wbufs.emplace_back(new GainBuf(cuda, wf.data(), wf.size() * 4));
-    ASSERT_EQ(cubias_weight_make(&layers[l].weight, wbufs.back()->p, CUBIAS_DTYPE_F32, out, in,
-                                 col ? CUBIAS_WEIGHT_COL_MAJOR : CUBIAS_WEIGHT_ROW_MAJOR, ld), 0);
-    layers[l].preact = make(out, (cubias_activation_t)net.act[l], l == 2 ? 0.1f : 0.0f);
-    layers[l].grad = make(out, CUBIAS_ACT_IDENTITY);
-    std::vector<float> zf(z[l].begin(), z[l].end()), gf(g[l].begin(), g[l].end());
-    // Two batches (streaming), as a training loop would accumulate them.
-    const int64_t half = batch / 2;
-    std::vector<float> z1(zf.begin(), zf.begin() + half * out), z2(zf.begin() + half * out, zf.end());
-    std::vector<float> g1(gf.begin(), gf.begin() + half * out), g2(gf.begin() + half * out, gf.end());
-    accumulate(layers[l].preact, z1, half, out);
-    accumulate(layers[l].preact, z2, batch - half, out);
-    accumulate(layers[l].grad, g1, half, out);
-    accumulate(layers[l].grad, g2, batch - half, out);
-    // References from the stored (float) values.
-    std::vector<double> gd(gf.begin(), gf.end());
-    G[l] = gain_ref::mean_sq(gd);
-    wg[l] = gain_ref::weight_gain(net.w[l], out, in);
-    double s = 0;
-    for (float v : zf) {
-      double y, dy;
-      gain_ref::act(net.act[l], (double)0.1f, (double)v, &y, &dy);
-      s += dy * dy;
-    }
-    dphi[l] = s / zf.size();
-  }
-  std::vector<cubias_gain_layer_report_t> rep((size_t)L);
-  cubias_gain_summary_t sum;
-  memset(rep.data(), 0xFF, L * sizeof rep[0]);
-  ASSERT_EQ(cubias_gain_report(h, L, layers.data(), nullptr, rep.data(), &sum), 0)
-      << cubias_get_last_error(h);
+  MlpReport r;
+  ASSERT_NO_FATAL_FAILURE(report_mlp(&r));
+  const int L = MlpCase::L;
+  const std::vector<double> &G = r.G, &wg = r.wg, &dphi = r.dphi;
+  const std::vector<cubias_gain_layer_report_t> &rep = r.rep;
+  const gain_ref::Mlp &net = r.m.net;
   for (int l = 0; l < L; ++l) {
     EXPECT_NEAR(rep[l].grad_sq_mean, G[l], 1e-6 * G[l]) << l;
     EXPECT_NEAR(rep[l].weight_gain, wg[l], 1e-6 * wg[l]) << l;
@@ -269,8 +300,8 @@ TEST_P(GainReport, MeasuredGainOnMlpMatchesFp64Pass) {
     EXPECT_NEAR(rep[l].chi, wg[l] * dphi[l], 2e-6 * wg[l] * dphi[l]) << l;
     EXPECT_NEAR(rep[l].measured_cum, G[l] / G[L - 1], 2e-6 * G[l] / G[L - 1]) << l;
     if (l < L - 1) {
-      const double r = G[l] / G[l + 1];
-      EXPECT_NEAR(rep[l].measured_ratio, r, 2e-6 * r) << l;
+      const double ratio = G[l] / G[l + 1];
+      EXPECT_NEAR(rep[l].measured_ratio, ratio, 2e-6 * ratio) << l;
       const double pr = (double)net.width[l + 2] / net.width[l + 1] * wg[l + 1] * dphi[l];
       EXPECT_NEAR(rep[l].pred_ratio, pr, 2e-6 * pr) << l;
       // The measurement sits beside the prediction: same order of magnitude here.
@@ -284,21 +315,28 @@ TEST_P(GainReport, MeasuredGainOnMlpMatchesFp64Pass) {
   EXPECT_EQ(rep[1].relu_like, 0);
   EXPECT_TRUE(isnan(rep[1].bias_max_sigma));
   EXPECT_EQ(rep[2].relu_like, 1);
-  EXPECT_NEAR(sum.measured_total, G[0] / G[L - 1], 2e-6 * G[0] / G[L - 1]);
-  EXPECT_NE(sum.verdict_measured, CUBIAS_GAIN_UNKNOWN);
+  EXPECT_NEAR(r.sum.measured_total, G[0] / G[L - 1], 2e-6 * G[0] / G[L - 1]);
+  EXPECT_NE(r.sum.verdict_measured, CUBIAS_GAIN_UNKNOWN);
+}
 
-  // Printer and JSON (to a FILE* and to a buffer).
+// The MLP's report through the printer and the JSON writer (to a FILE* and to
+// a buffer); a buffer too small is refused with nothing written.
+TEST_P(GainReport, MlpReportPrintsAndWritesJson) {
+  MlpReport r;
+  ASSERT_NO_FATAL_FAILURE(report_mlp(&r));
+  const int L = MlpCase::L;
+  const cubias_gain_layer_report_t *rep = r.rep.data();
   FILE *f = tmpfile();
   ASSERT_NE(f, nullptr);
-  ASSERT_EQ(cubias_gain_print(f, L, rep.data(), &sum), 0);
-  ASSERT_EQ(cubias_gain_json_file(f, L, rep.data(), &sum), 0);
+  ASSERT_EQ(cubias_gain_print(f, L, rep, &r.sum), 0);
+  ASSERT_EQ(cubias_gain_json_file(f, L, rep, &r.sum), 0);
   long bytes = ftell(f);
   EXPECT_GT(bytes, 500);
   fclose(f);
   size_t len = 0;
-  ASSERT_EQ(cubias_gain_json_buffer(nullptr, 0, &len, L, rep.data(), &sum), 0);
+  ASSERT_EQ(cubias_gain_json_buffer(nullptr, 0, &len, L, rep, &r.sum), 0);
   std::vector<char> buf(len + 1, 'x');
-  ASSERT_EQ(cubias_gain_json_buffer(buf.data(), buf.size(), &len, L, rep.data(), &sum), 0);
+  ASSERT_EQ(cubias_gain_json_buffer(buf.data(), buf.size(), &len, L, rep, &r.sum), 0);
   std::string js(buf.data());
   EXPECT_EQ(js.size(), len);
   EXPECT_EQ(js.rfind("{\"summary\": {\"n_layers\": 4", 0), 0u);
@@ -307,7 +345,7 @@ TEST_P(GainReport, MeasuredGainOnMlpMatchesFp64Pass) {
   EXPECT_EQ(js.find("nan"), std::string::npos);
   // Too small: refused, nothing written.
   std::vector<char> small(len, 'x');
-  EXPECT_EQ(cubias_gain_json_buffer(small.data(), small.size(), &len, L, rep.data(), &sum),
+  EXPECT_EQ(cubias_gain_json_buffer(small.data(), small.size(), &len, L, rep, &r.sum),
             CUBIAS_STATUS_INVALID_VALUE);
   for (char c : small) ASSERT_EQ(c, 'x');
 }
