@@ -40,13 +40,13 @@ def weight_gain(weights):
 
 
 class GainReport:
-    """The per-layer report (.layers: a NumPy record array with the fields of
+    """The per-layer report (.layers: a NumPy structured array with the fields of
     cubias_gain_layer_report_t; verdicts as ints, .verdicts() as names) and the
     summary (.summary: a dict). str() / .table() give the library's table."""
 
     def __init__(self, rep, summary):
         self._rep, self._sum = rep, summary
-        self.layers = np.frombuffer(bytes(rep), dtype=LAYER_REPORT_DTYPE).copy().view(np.recarray)
+        self.layers = np.frombuffer(bytes(rep), dtype=LAYER_REPORT_DTYPE).copy()
         self.summary = {n: getattr(summary, n) for n, _ in Summary._fields_}
 
     def verdict_names(self, field="verdict"):

@@ -128,12 +128,12 @@ class Stats:
         return self
 
     def read(self):
-        """Every channel's results as a NumPy record array (fields count, nonfinite,
+        """Every channel's results as a NumPy structured array (r["mean"]; fields count, nonfinite,
         positive, mean, var, var_unbiased, min, max, active_fraction, phi_mean,
         phi_sq_mean, dphi_sq_mean). Synchronises."""
         out = np.zeros(self.channels, dtype=CHANNEL_STATS_DTYPE)
         check(lib.cubias_stats_read(self.handle.ptr, self._s, out.ctypes.data), self.handle.ptr)
-        return out.view(np.recarray)
+        return out
 
     def field(self, name):
         """One field for every channel as a float64 NumPy array (e.g. 'mean', 'std')."""
