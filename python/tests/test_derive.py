@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import cubias
-from conftest import NP_DTYPES, rounded
+from conftest import NP_DTYPES, np_dtype, rounded
 
 
 def _layer(rng, n=400, fan_in=6, out=4, mu=0.5):
@@ -14,8 +14,9 @@ def _layer(rng, n=400, fan_in=6, out=4, mu=0.5):
     return x, W
 
 
-@pytest.mark.parametrize("dtype", NP_DTYPES, ids=lambda d: np.dtype(d).name)
-def test_center_from_input(rng, dtype):
+@pytest.mark.parametrize("dtype_name", NP_DTYPES)
+def test_center_from_input(rng, dtype_name):
+    dtype = np_dtype(dtype_name)
     x, W = _layer(rng)
     s = cubias.Stats(6).accumulate(x)
     bias = np.full(4, 7.0, dtype)
