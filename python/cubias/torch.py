@@ -204,7 +204,9 @@ def gain_check(model, batches, targets, loss_fn, threshold=0.0, verbose=False):
 
         def hook(mod, inp, out, n=name):
             pre[n].accumulate(_channels_view(out, mod))
-            out.register_hook(lambda g, mod=mod: grad[n].accumulate(_channels_view(g, mod)))
+            def on_grad(g, mod=mod):
+                grad[n].accumulate(_channels_view(g, mod))      # returns None: g unchanged
+            out.register_hook(on_grad)
         hooks.append(m.register_forward_hook(hook))
     try:
         for x, y in zip(batches, targets):
