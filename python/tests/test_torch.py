@@ -115,3 +115,20 @@ def test_gain_check_predicted_and_measured():
     ratio = layers["measured_ratio"][:-1] / layers["pred_ratio"][:-1]
     assert np.all((ratio > 0.5) & (ratio < 2)), ratio
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_example_trains_with_and_without(capsys):
+    import os
+    import runpy
+    import sys
+    from conftest import REPO
+    path = os.path.join(REPO, "python", "examples", "train_small.py")
+    if not os.path.exists(path):
+        pytest.skip("not run from a clone")
+    argv, sys.argv = sys.argv, [path, "--steps", "3"]
+    try:
+        runpy.run_path(path, run_name="__main__")
+    finally:
+        sys.argv = argv
+    out = capsys.readouterr().out
+    assert "cubias init" in out and "lsuv" in out and "prior" in out
