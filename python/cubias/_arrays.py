@@ -52,10 +52,14 @@ def _is_torch(obj):
     return t is not None and isinstance(obj, t.Tensor)
 
 
+_NP_NAMES = {}
+
+
 def _np_dtype_name(dt):
-    if dt.name == "bfloat16":          # ml_dtypes.bfloat16
-        return "bfloat16"
-    return dt.name
+    name = _NP_NAMES.get(dt)           # dtype.name is slow: cache it per dtype
+    if name is None:
+        name = _NP_NAMES[dt] = dt.name  # ml_dtypes.bfloat16 is named "bfloat16"
+    return name
 
 
 def _dense_strides(shape, itemsize):

@@ -1,5 +1,6 @@
 """Per-channel statistics (cubias_stats_t) and the tensor / weight views."""
 import ctypes
+import math
 
 import numpy as np
 
@@ -46,8 +47,7 @@ def tensor_struct(v, channel_axis=None):
     axis = axis + len(shape) if axis < 0 else axis
     if not 0 <= axis < len(shape):
         raise invalid("cubias: channel_axis %r out of range for shape %s" % (channel_axis, shape))
-    outer = int(np.prod(shape[:axis], dtype=np.int64))
-    inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    outer, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
     t = TensorStruct()
     check(lib.cubias_tensor_make(ctypes.byref(t), v.ptr, v.code, outer, shape[axis], inner))
     return t
@@ -78,7 +78,7 @@ def weight_view(W, name="W", writable=False):
     if layout == ENUMS["CUBIAS_WEIGHT_COL_MAJOR"]:
         out, fan_in = v.shape[1], v.shape[0]
     else:
-        out, fan_in = v.shape[0], int(np.prod(v.shape[1:], dtype=np.int64))
+        out, fan_in = v.shape[0], math.prod(v.shape[1:])
     w = WeightStruct()
     check(lib.cubias_weight_make(ctypes.byref(w), v.ptr, v.code, out, fan_in, layout, 0))
     return (holder if writable else v), w
