@@ -93,6 +93,10 @@ def _probe_abi(header_mod, text):
 
 class BuildWithLibrary(build_py):
     def run(self):
+        if not os.path.exists(HEADER) or not os.path.exists(os.path.join(ROOT, "CMakeLists.txt")):
+            raise RuntimeError("cubias: python/ is built from a clone of the repository: %s and "
+                               "the top CMakeLists.txt were not found (pip older than 21.3 "
+                               "copies the folder away: upgrade pip)" % HEADER)
         super().run()
         pkg = os.path.join(self.build_lib, "cubias")
         os.makedirs(os.path.join(pkg, "include"), exist_ok=True)
