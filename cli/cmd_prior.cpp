@@ -1,4 +1,5 @@
 // `cubias prior`: class-prior output biases from labels, multi-hot targets or one pi.
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -33,6 +34,9 @@ int run_prior(const Args &a) {
   if (!parse_out_dtype(a, &dt, &kind, &err)) return fail(err);
   double alpha;
   if (!a.number("alpha", CUBIAS_PRIOR_ALPHA_DEFAULT, &alpha, &err)) return fail(err);
+  // The library refuses these too (status 1); a bad option value is a usage error (2).
+  if (!(alpha > 0) || !std::isfinite(alpha))
+    return fail("--alpha must be > 0 and finite (pseudo-counts), got " + a.get("alpha", ""));
   const size_t item = dt == CUBIAS_DTYPE_F32 ? 4 : 2;
 
   if (a.has("pi")) {  // one prior for every output
