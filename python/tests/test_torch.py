@@ -132,3 +132,24 @@ def test_example_trains_with_and_without(capsys):
         sys.argv = argv
     out = capsys.readouterr().out
     assert "cubias init" in out and "lsuv" in out and "prior" in out
+
+
+def test_init_model_and_gain_check_on_a_conv_net():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.Conv2d(8, 8, 3), torch.nn.Tanh(), torch.nn.Flatten(),
+                              torch.nn.Linear(8 * 6 * 6, 5))
+    xs = [torch.randn(16, 3, 8, 8) * 2 + 1 for _ in range(2)]
+    changes = ct.init_model(net, xs, rule="center")
+    assert [(c["layer"], c["activation"], c["rule"]) for c in changes] == [
+        ("0", "relu", "center"), ("2", "tanh", "center"), ("5", "identity", "center")]
+    x = torch.cat(xs)
+    with torch.no_grad():
+        z0 = net[0](x)
+        z1 = net[2](torch.relu(z0))
+    np.testing.assert_allclose(z0.mean((0, 2, 3)).numpy(), 0, atol=1e-5)
+    np.testing.assert_allclose(z1.mean((0, 2, 3)).numpy(), 0, atol=1e-5)
+    ys = [torch.randint(0, 5, (16,)) for _ in range(2)]
+    rep = ct.gain_check(net, xs, ys, torch.nn.functional.cross_entropy)
+    assert list(rep.layers["fan_in"]) == [27, 72, 288]
+    assert np.isfinite(rep.layers["measured_ratio"][:-1]).all()
