@@ -4,16 +4,16 @@ NumPy arrays (and raw CUDA arrays) are written by the library itself, which
 writes nothing on failure; PyTorch tensors through tensor.copy_ (see
 _arrays.Out). Optional reports come back as NumPy arrays."""
 import ctypes
+import sys
 
 import numpy as np
 
 from . import _arrays
 from ._arrays import need_size
-from ._errors import check, invalid
+from ._errors import check
 from ._handle import handle_for
 from ._lib import ENUMS, MACROS, TensorStruct, lib
 from ._stats import activation_code, enum, tensor_struct, weight_view
-
 
 MACRO_REVIVE = MACROS["CUBIAS_REVIVE_DEFAULT_BIAS"]
 
@@ -27,7 +27,6 @@ def _scratch(handle, n, dtype):
     if handle.backend == "cpu":
         a = np.zeros(n, dtype=dtype)
         return a, a.ctypes.data, lambda: a
-    import sys
     torch = sys.modules.get("torch")
     if torch is not None:
         tdt = {np.float64: torch.float64, np.int64: torch.int64}[dtype]

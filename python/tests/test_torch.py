@@ -1,7 +1,5 @@
 """PyTorch: tensors in and out, autograd's version counter, cubias.torch on a model.
 Skips (visibly) where torch does not import; CUDA cases where no device answers."""
-import math
-
 import numpy as np
 import pytest
 
