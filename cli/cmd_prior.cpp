@@ -1,4 +1,5 @@
 // `cubias prior`: class-prior output biases from labels, multi-hot targets or one pi.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -178,6 +179,9 @@ int run_prior(const Args &a) {
   if (!out_path(a, &o.path, &err)) return fail(err);
   if (!parse_out_dtype(a, &o.dt, &o.kind, &err)) return fail(err);
   if (!a.number("alpha", CUBIAS_PRIOR_ALPHA_DEFAULT, &o.alpha, &err)) return fail(err);
+  // The library refuses these too (status 1); a bad option value is a usage error (2).
+  if (!(o.alpha > 0) || !std::isfinite(o.alpha))
+    return fail("--alpha must be > 0 and finite (pseudo-counts), got " + a.get("alpha", ""));
   if (a.has("pi")) return prior_single(a, o);
   if (a.positional.size() != 1)
     return fail("prior needs a labels .npy file or --pi P (see cubias prior --help)");

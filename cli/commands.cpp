@@ -103,8 +103,10 @@ static const Command kCommands[] = {
      "                   the number of lengths)\n"
      "  --causal         key j masked for query i when j > i + k (--offset k, default 0: PyTorch's\n"
      "                   tril; TK - TQ: queries are the last TQ keys)\n"
-     "  --empty-row      a row with no valid key: equal (every entry the mask value: a uniform,\n"
-     "                   finite softmax; default) or zero (the raw scores)\n"
+     "  --empty-row      a row with no valid key: equal (every entry the mask value: a finite\n"
+     "                   softmax, uniform where the sum runs in the mask's dtype; an f16 mask\n"
+     "                   added in f32 gives the raw scores' softmax; default) or zero (the raw\n"
+     "                   scores' softmax)\n"
      "Prints the mask value used. Add the mask to the attention scores before the softmax.\n"
      "\n"
      "example: cubias mask --lengths lens.npy --tq 128 --tk 128 --causal --dtype f16 --out mask.npy",

@@ -5,7 +5,10 @@
 #      GPU tests skip visibly where no CUDA device answers;
 #   2. the GPU check's dry run (bench/device_check.sh --dry-run, docs/device-check.md):
 #      its configure and carried GoogleTest exactly as on a GPU machine, GPU steps skipped;
-#   3. an AddressSanitizer + UBSan build of the CPU path, running the same suite.
+#   3. an AddressSanitizer + UBSan build of the CPU path, running the same suite;
+#   4. the Python package (python/): installed from the clone into a fresh virtual
+#      environment with NumPy and pytest only, reusing build/'s library
+#      (CUBIAS_BUILD_DIR), then its pytest suite (PyTorch/CuPy tests skip visibly).
 # Environment: JOBS (parallel jobs, default nproc), CUBIAS_CMAKE_ARGS (extra
 # arguments for the main configure, e.g. -DCMAKE_CUDA_ARCHITECTURES=90).
 set -euo pipefail
@@ -16,6 +19,7 @@ JOBS=${JOBS:-$(nproc)}
 need=()
 command -v cmake >/dev/null || need+=(cmake)
 [ -e /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
@@ -48,3 +52,13 @@ cmake --build build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS"
 emu_summary build-asan
+
+echo "== Python package: fresh venv, NumPy only =="
+rm -rf build/py-venv
+python3 -m venv build/py-venv
+build/py-venv/bin/python -m pip install -q --upgrade pip
+build/py-venv/bin/python -m pip install -q numpy pytest
+CUBIAS_BUILD_DIR=build build/py-venv/bin/python -m pip install -q ./python
+# -rs: every skipped test and its reason in the log
+# from the repo root: python/ itself would shadow the installed package
+build/py-venv/bin/python -m pytest -q python/tests

@@ -114,4 +114,30 @@ TEST(CliScratch, FolderGoesWithEverythingInIt) {
     EXPECT_EQ(::testing::TempDir(), std::string(want) + "/");
 }
 
+// --alpha is a pseudo-count: 0, negative or non-finite is a usage error (exit 2,
+// one line naming the option), for labels and multi-hot targets alike, and no
+// output file is written. Issue 20: --alpha 0 exited 1 (the library's refusal).
+TEST_F(CliErrors, PriorAlphaOutsideItsDomainIsAUsageError) {
+  const int32_t labels[] = {0, 1, 2, 1};
+  const std::string l = tmp("alpha_labels.npy");
+  write_npy(l, "<i4", "(4,)", labels, sizeof labels);
+  const uint8_t hot[] = {1, 0, 0, 1};
+  const std::string t = tmp("alpha_targets.npy");
+  write_npy(t, "|u1", "(2, 2)", hot, sizeof hot);
+  for (const std::string &in : {l, t}) {
+    for (const char *bad : {"0", "-1", "nan", "inf"}) {
+      const std::string out = tmp("alpha_out.npy");
+      std::remove(out.c_str());
+      CliRun r = run("prior " + in + " --backend cpu --alpha " + bad + " --out " + out);
+      EXPECT_EQ(r.exit_code, 2) << in << " " << bad << ": " << r.out;
+      EXPECT_EQ(count_of(r.out, "\n"), 1u) << r.out;
+      EXPECT_NE(r.out.find("--alpha"), std::string::npos) << r.out;
+      struct stat st;
+      EXPECT_NE(stat(out.c_str(), &st), 0) << "an output was written";
+    }
+  }
+  CliRun r = run("prior " + l + " --backend cpu --alpha 0.5 --out " + tmp("alpha_ok.npy"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
 }  // namespace
