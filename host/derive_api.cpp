@@ -60,15 +60,23 @@ cubias_status_t check_weight(cubias_handle_t h, const cubias_weight_t *W, const 
   return CUBIAS_STATUS_SUCCESS;
 }
 
-// A weight view whose in (columns) matches the statistics' channels.
+// A weight view whose in (columns) is the statistics' channels times `spatial`
+// (a convolution's kernel area; 1 for a plain weight).
 cubias_status_t check_weight_in(cubias_handle_t h, const cubias_weight_t *W, const char *name,
-                                cubias_stats_t s, const char *what, const char *where) {
+                                cubias_stats_t s, int64_t spatial, const char *what,
+                                const char *where) {
   cubias_status_t st = check_weight(h, W, where);
   if (st) return st;
-  if (W->in != s->channels)
+  if (spatial == 1 && W->in != s->channels)
     return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
                        "%s: %s has in = %lld columns, the %s %lld channels", where, name,
                        (long long)W->in, what, (long long)s->channels);
+  if (W->in % spatial != 0 || W->in / spatial != s->channels)
+    return cubias_fail(h, CUBIAS_STATUS_SHAPE_MISMATCH,
+                       "%s: %s has in = %lld columns, not the %s' %lld channels times "
+                       "kernel_area %lld",
+                       where, name, (long long)W->in, what, (long long)s->channels,
+                       (long long)spatial);
   return CUBIAS_STATUS_SUCCESS;
 }
 
@@ -91,24 +99,44 @@ cubias_status_t check_tensors(cubias_handle_t h, cubias_stats_t s, const cubias_
 
 }  // namespace
 
-extern "C" cubias_status_t cubias_center_from_input(cubias_handle_t h, cubias_stats_t x_stats,
-                                                    const cubias_weight_t *W,
-                                                    const double *h_target, void *d_bias,
-                                                    cubias_dtype_t bias_dtype_arg) {
-  CUBIAS_ENTRY("cubias_center_from_input");
-  const int bias_dtype = cubias_enum_int(bias_dtype_arg);  // the int the caller stored
+// b = t - W mu_x, column i of W reading channel i / spatial (both centering calls).
+static cubias_status_t center_input(cubias_handle_t h, cubias_stats_t x_stats,
+                                    const cubias_weight_t *W, int64_t spatial,
+                                    const double *h_target, void *d_bias, int bias_dtype,
+                                    const char *where) {
   cubias_status_t st = cubias_check_stats(h, x_stats, where);
   if (st) return st;
-  if ((st = check_weight_in(h, W, "W", x_stats, "input statistics", where))) return st;
+  if (spatial < 1)
+    return cubias_fail(h, CUBIAS_STATUS_INVALID_VALUE, "%s: kernel_area is %lld; must be >= 1",
+                       where, (long long)spatial);
+  if ((st = check_weight_in(h, W, "W", x_stats, spatial, "input statistics", where))) return st;
   double t;
   if ((st = check_target(h, h_target, &t, where))) return st;
   if ((st = check_bias(h, d_bias, bias_dtype, where))) return st;
   return alloc_guard(h, where, [&] {
     return cubias_with_workspace(h, [&](void *ws, size_t *bytes) {
-      return h->ops->derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, t, d_bias,
-                                 (int)bias_dtype, nullptr, ws, bytes);
+      return h->ops->derive_gemv(h, x_stats, CUBIAS_DERIVE_VEC_MEAN, W, spatial, t, d_bias,
+                                 bias_dtype, nullptr, ws, bytes);
     });
   });
+}
+
+extern "C" cubias_status_t cubias_center_from_input(cubias_handle_t h, cubias_stats_t x_stats,
+                                                    const cubias_weight_t *W,
+                                                    const double *h_target, void *d_bias,
+                                                    cubias_dtype_t bias_dtype_arg) {
+  CUBIAS_ENTRY("cubias_center_from_input");
+  return center_input(h, x_stats, W, 1, h_target, d_bias, cubias_enum_int(bias_dtype_arg), where);
+}
+
+extern "C" cubias_status_t cubias_center_conv_from_input(cubias_handle_t h, cubias_stats_t x_stats,
+                                                         const cubias_weight_t *W,
+                                                         int64_t kernel_area,
+                                                         const double *h_target, void *d_bias,
+                                                         cubias_dtype_t bias_dtype_arg) {
+  CUBIAS_ENTRY("cubias_center_conv_from_input");
+  return center_input(h, x_stats, W, kernel_area, h_target, d_bias,
+                      cubias_enum_int(bias_dtype_arg), where);
 }
 
 extern "C" cubias_status_t cubias_center_from_preact(cubias_handle_t h, cubias_stats_t z_stats,
@@ -177,7 +205,7 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
         "%s: the statistics' activation %d has no Gaussian closed form here "
         "(identity, ReLU, leaky ReLU): use CUBIAS_POSTACT_MEASURED and d_report = NULL",
         where, z_stats->act);
-  if ((st = check_weight_in(h, W_next, "W_next", z_stats, "statistics", where))) return st;
+  if ((st = check_weight_in(h, W_next, "W_next", z_stats, 1, "statistics", where))) return st;
   double t;
   if ((st = check_target(h, h_target, &t, where))) return st;
   if ((st = check_bias(h, d_bias_next, bias_dtype, where))) return st;
@@ -186,7 +214,7 @@ extern "C" cubias_status_t cubias_postact_shift(cubias_handle_t h, cubias_stats_
                                                      : CUBIAS_DERIVE_VEC_PHI_GAUSSIAN;
   return alloc_guard(h, where, [&] {
     return cubias_with_workspace(h, [&](void *ws, size_t *bytes) {
-      return h->ops->derive_gemv(h, z_stats, kind, W_next, t, d_bias_next, (int)bias_dtype,
+      return h->ops->derive_gemv(h, z_stats, kind, W_next, 1, t, d_bias_next, (int)bias_dtype,
                                  d_report, ws, bytes);
     });
   });

@@ -377,6 +377,31 @@ CUBIAS_API cubias_status_t cubias_center_from_input(cubias_handle_t handle, cubi
                                                     const double *h_target, void *d_bias,
                                                     cubias_dtype_t bias_dtype);
 
+/* Centering a convolution from its input statistics:
+ *     b_j = t - sum_{c,u,v} W[j, c, u, v] * mu_x[c]
+ * W is the kernel [out, in, kh, kw] (PyTorch's Conv2d.weight; any number of
+ * spatial dimensions) viewed as the row-major weight [out, in * kernel_area]
+ * (cubias_weight_make(&W, d_w, dt, out, in * kh * kw, CUBIAS_WEIGHT_ROW_MAJOR, 0)),
+ * kernel_area = kh * kw (>= 1; 1 is cubias_center_from_input), x_stats the
+ * statistics of the convolution's input with in channels (NCHW or NHWC views).
+ * Column i of the view reads channel i / kernel_area. With circular padding
+ * every tap reads every input position once, so each output channel's mean is
+ * t exactly; without padding it is t up to how far the means of the shifted
+ * windows are from mu_x (nothing for stationary inputs). With zero padding a
+ * tap reads 0 instead of about mu_x where it falls in the padding, so the mean
+ * is about t - sum_{c,u,v} f_uv W[j, c, u, v] mu_x[c] (the border effect), f_uv
+ * the share of output positions where tap (u, v) reads padding: for "same"
+ * padding of a 3 x 3 kernel on H x W, 0 for the centre tap, 1/H or 1/W for
+ * the edge taps, 1 - (1 - 1/H)(1 - 1/W) for the corners (32 x 32: 3 %, 6 %).
+ * A grouped convolution is one call per group. Same numerics and backends as
+ * cubias_center_from_input. */
+CUBIAS_API cubias_status_t cubias_center_conv_from_input(cubias_handle_t handle,
+                                                         cubias_stats_t x_stats,
+                                                         const cubias_weight_t *W,
+                                                         int64_t kernel_area,
+                                                         const double *h_target, void *d_bias,
+                                                         cubias_dtype_t bias_dtype);
+
 /* Centering from pre-activation statistics (in place):
  *     b_j <- b_j - (mu_z[j] - t)
  * z_stats are the statistics of z = W x + b measured with the current bias.

@@ -122,10 +122,11 @@ typedef struct cubias_gate_params cubias_gate_params_t; /* kernels/gates_math.h 
   /* The export header into the first bytes of a buffer in backend memory. */                   \
   X(cubias_status_t, write_header, (cubias_handle_t h, void *buffer, const cubias_export_header_t *hdr)) \
   /* derivations from statistics (kernels/derive_math.h): b = t - W v, v from the              \
-   * statistics (kind: CUBIAS_DERIVE_VEC_*) */                                                  \
+   * statistics (kind: CUBIAS_DERIVE_VEC_*); column i of W reads channel i / spatial            \
+   * (a convolution kernel [out, C, kh, kw] as [out, C * spatial]; 1 for a plain weight) */     \
   X(cubias_status_t, derive_gemv,                                                                \
-    (cubias_handle_t h, cubias_stats_t s, int kind, const cubias_weight_t *W, double t,          \
-     void *bias, int bdt, double *report, void *ws, size_t *ws_bytes))                           \
+    (cubias_handle_t h, cubias_stats_t s, int kind, const cubias_weight_t *W, int64_t spatial,   \
+     double t, void *bias, int bdt, double *report, void *ws, size_t *ws_bytes))                 \
   X(cubias_status_t, derive_center_preact,                                                       \
     (cubias_handle_t h, cubias_stats_t s, double t, void *bias, int bdt))                        \
   X(cubias_status_t, derive_normalize,                                                           \

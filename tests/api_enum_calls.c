@@ -112,6 +112,14 @@ static cubias_status_t center_in(env_t *e, int wdt, int wlay, int bdt) {
 static cubias_status_t center_in_wdtype(env_t *e, int v) { return center_in(e, v, ROW, F32); }
 static cubias_status_t center_in_wlayout(env_t *e, int v) { return center_in(e, F32, v, F32); }
 static cubias_status_t center_in_bdtype(env_t *e, int v) { return center_in(e, F32, ROW, v); }
+/* A kernel area of 1: the same view is a valid 1x1 convolution. */
+static cubias_status_t center_conv(env_t *e, int wdt, int wlay, int bdt) {
+  cubias_weight_t w = wview(e, wdt, wlay);
+  return cubias_center_conv_from_input(e->h, e->relu, &w, 1, NULL, e->out, DT(bdt));
+}
+static cubias_status_t center_conv_wdtype(env_t *e, int v) { return center_conv(e, v, ROW, F32); }
+static cubias_status_t center_conv_wlayout(env_t *e, int v) { return center_conv(e, F32, v, F32); }
+static cubias_status_t center_conv_bdtype(env_t *e, int v) { return center_conv(e, F32, ROW, v); }
 static cubias_status_t center_pre(env_t *e, int v) {
   return cubias_center_from_preact(e->h, e->relu, NULL, e->out, DT(v));
 }
@@ -330,6 +338,9 @@ const api_enum_case_t api_enum_cases[] = {
     {"cubias_center_from_input", "W->dtype", CUBIAS_DTYPE_F32, 3, 1, center_in_wdtype},
     {"cubias_center_from_input", "W->layout", CUBIAS_WEIGHT_COL_MAJOR, 2, 1, center_in_wlayout},
     {"cubias_center_from_input", "bias_dtype", CUBIAS_DTYPE_F16, 3, 1, center_in_bdtype},
+    {"cubias_center_conv_from_input", "W->dtype", CUBIAS_DTYPE_F32, 3, 1, center_conv_wdtype},
+    {"cubias_center_conv_from_input", "W->layout", CUBIAS_WEIGHT_COL_MAJOR, 2, 1, center_conv_wlayout},
+    {"cubias_center_conv_from_input", "bias_dtype", CUBIAS_DTYPE_BF16, 3, 1, center_conv_bdtype},
     {"cubias_center_from_preact", "bias_dtype", CUBIAS_DTYPE_F32, 3, 1, center_pre},
     {"cubias_normalize_from_preact", "W->dtype", CUBIAS_DTYPE_F32, 3, 1, normalize_wdtype},
     {"cubias_normalize_from_preact", "W->layout", CUBIAS_WEIGHT_ROW_MAJOR, 2, 1, normalize_wlayout},

@@ -103,6 +103,44 @@ TEST_P(CliDerive, CenterMatchesMinusWMuRowsAndNchw) {
   }
 }
 
+// A convolution kernel [out, in, kh, kw] (issue 20: it was refused): b_j = t -
+// sum_{c,u,v} W[j,c,u,v] mu_c from NCHW inputs; its in must be the input channels.
+TEST_P(CliDerive, CenterTakesAConvolutionKernel) {
+  const int N = 6, C = 5, P = 12, O = 3, K = 2 * 3;
+  std::mt19937 g(12);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> x(N * C * P), W(O * C * K);
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int k = 0; k < P; ++k) x[(n * C + c) * P + k] = nd(g) + 1.5f * c - 2.0f;
+  for (float &w : W) w = nd(g);
+  const std::string xf = path("ccx.npy"), wf = path("ccw.npy"), bf = path("ccb.npy");
+  write_npy(xf, "<f4", "(6, 5, 3, 4)", x.data(), x.size() * 4);
+  write_npy(wf, "<f4", "(3, 5, 2, 3)", W.data(), W.size() * 4);
+  remove(bf.c_str());
+  CliRun r = run("center " + xf + " --layout nchw --weights " + wf + " --out " + bf +
+                 " --target -0.5");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("x 6 kernel taps"), std::string::npos) << r.out;
+  Npy b = read_npy(bf);
+  ASSERT_TRUE(b.ok);
+  ASSERT_EQ(b.shape, std::vector<long long>({O}));
+  for (int j = 0; j < O; ++j) {
+    double ref = -0.5;
+    for (int c = 0; c < C; ++c) {
+      double mu = 0;
+      for (int n = 0; n < N; ++n)
+        for (int k = 0; k < P; ++k) mu += x[(n * C + c) * P + k];
+      for (int k = 0; k < K; ++k) ref -= W[(j * C + c) * K + k] * (mu / (N * P));
+    }
+    EXPECT_NEAR(b.f32(j), ref, 1e-6 + 1e-6 * std::fabs(ref)) << j;
+  }
+  const std::string w4 = path("ccw4.npy");
+  write_npy(w4, "<f4", "(3, 4, 2, 3)", W.data(), 3 * 4 * 6 * 4);
+  expect_usage_error("center " + xf + " --layout nchw --weights " + w4 + " --out " + bf,
+                     "W must be [out, 5, kh, ...]", bf);
+}
+
 TEST_P(CliDerive, CenterRejectsBadInputs) {
   std::vector<float> x(40, 1.5f);
   std::vector<int32_t> wi(8, 1);

@@ -27,15 +27,17 @@ bool dead_before(const cubias_final_t &f) { return f.count > 0.0 && f.positive =
 }  // namespace
 
 cubias_status_t cubias_cpu_derive_gemv(cubias_handle_t h, cubias_stats_t s, int kind,
-                                       const cubias_weight_t *W, double t, void *bias, int bdt,
-                                       double *report, void *ws, size_t *ws_bytes) {
+                                       const cubias_weight_t *W, int64_t spatial, double t,
+                                       void *bias, int bdt, double *report, void *ws,
+                                       size_t *ws_bytes) {
   if (!ws) return cubias_workspace_answer(ws_bytes, 0);  // its scratch is host memory of its own
-  const int64_t in = W->in, out = W->out, ld = cubias_weight_ld(W);
+  const int64_t in = W->in, out = W->out, ld = cubias_weight_ld(W), C = s->channels;
   const int col = W->layout == CUBIAS_WEIGHT_COL_MAJOR;
   std::vector<double> v(in);
-  for (int64_t i = 0; i < in; ++i) {
-    cubias_final_t f = final_of(s, i);
-    v[i] = cubias_derive_vec(kind, &f, s->act, s->slope, report ? report + i : nullptr, in);
+  for (int64_t c = 0; c < C; ++c) {
+    cubias_final_t f = final_of(s, c);
+    const double vc = cubias_derive_vec(kind, &f, s->act, s->slope, report ? report + c : nullptr, C);
+    for (int64_t k = 0; k < spatial; ++k) v[c * spatial + k] = vc;
   }
   for (int64_t j = 0; j < out; ++j) {
     double acc = 0.0;  // exact products (float x double), fp64 sum

@@ -34,11 +34,13 @@ __device__ __forceinline__ cubias_final_t final_at(const void *state, int64_t C,
 
 // ---- centering from input, post-activation shift ------------------------------
 
+// v[c * spatial + k] for every k < spatial: the columns of channel c.
 __global__ void vec_kernel(const void *state, int64_t C, int act, float slope, int kind,
-                           double *v, double *report) {
+                           int64_t spatial, double *v, double *report) {
   GRID_STRIDE(c, C) {
     cubias_final_t f = final_at(state, C, c, act, slope);
-    v[c] = cubias_derive_vec(kind, &f, act, slope, report ? report + c : nullptr, C);
+    const double vc = cubias_derive_vec(kind, &f, act, slope, report ? report + c : nullptr, C);
+    for (int64_t k = 0; k < spatial; ++k) v[c * spatial + k] = vc;
   }
 }
 
@@ -346,10 +348,10 @@ void cubias_cuda_blas_destroy(cubias_handle_t h) {
 }
 
 cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int kind,
-                                        const cubias_weight_t *W, double t, void *bias, int bdt,
-                                        double *report, void *ws, size_t *ws_bytes) {
-  const char *where = kind == CUBIAS_DERIVE_VEC_MEAN ? "cubias_center_from_input"
-                                                     : "cubias_postact_shift";
+                                        const cubias_weight_t *W, int64_t spatial, double t,
+                                        void *bias, int bdt, double *report, void *ws,
+                                        size_t *ws_bytes) {
+  const char *where = "b = t - W v";  // the front adds the call's name
   const int64_t in = W->in, out = W->out, ld = cubias_weight_ld(W);
   const int col = W->layout == CUBIAS_WEIGHT_COL_MAJOR;
   int64_t R = kGemvBlockDoubles / in;
@@ -362,8 +364,8 @@ cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int
   Carver cv{(char *)ws};
   double *v = cv.take<double>(in), *y = cv.take<double>(out), *A = cv.take<double>(R * in);
   cudaStream_t stm = stream_of(h);
-  cubias_launch<vec_kernel>(grid_for(in), kBlock, 0, stm, s->state, in, s->act, s->slope, kind, v,
-                            report);
+  cubias_launch<vec_kernel>(grid_for(s->channels), kBlock, 0, stm, s->state, s->channels, s->act,
+                            s->slope, kind, spatial, v, report);
   cubias_launch<fill_kernel>(grid_for(out), kBlock, 0, stm, y, out, t);
   if ((st = launched(h, where))) return st;
   const double minus_one = -1.0, one = 1.0;

@@ -14,9 +14,9 @@ from ._errors import (AllocFailedError, CubiasError, CubiasOverflowError, CudaEr
                       WrongMemoryError)
 from ._handle import Handle, default_handle  # noqa: F401
 from ._stats import ACTIVATIONS, CHANNEL_STATS_DTYPE, FIELDS, Stats  # noqa: F401
-from ._derive import (center_from_input, center_from_preact, gaussian_act_moments,  # noqa: F401
-                      normalize_from_preact, postact_shift, revive_constant, revive_quantile,
-                      symmetric_shift)
+from ._derive import (center_conv_from_input, center_from_input, center_from_preact,  # noqa: F401
+                      gaussian_act_moments, normalize_from_preact, postact_shift,
+                      revive_constant, revive_quantile, symmetric_shift)
 from ._heads import (attention_mask, gate_target, mask_value, optimistic_value,  # noqa: F401
                      prior_regression_from_stats, prior_sigmoid_from_probs,
                      prior_sigmoid_from_targets, prior_single, prior_softmax_from_labels,

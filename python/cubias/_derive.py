@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from . import _arrays
+from . import _arrays, _errors
 from ._arrays import need_size
 from ._errors import check
 from ._handle import handle_for
@@ -43,7 +43,7 @@ def _run(fn, handle, *args):
 
 
 def center_from_input(x_stats, W, bias, target=0.0):
-    """bias_j = t - sum_i W(j, i) mu_x[i] (rule 1); W [out, in] (or its transpose view)."""
+    """bias_j = t - sum_i W(j, i) mu_x[i] (centering from input); W [out, in] (or its transpose view)."""
     o = _arrays.Out(bias)
     wv, w = weight_view(W)
     need_size(o.view, w.out)
@@ -54,8 +54,30 @@ def center_from_input(x_stats, W, bias, target=0.0):
     return bias
 
 
+def center_conv_from_input(x_stats, W, bias, target=0.0):
+    """bias_j = t - sum_{c,u,v} W[j, c, u, v] mu_x[c] (centering a convolution from its
+    input statistics); W the kernel [out, in, kh, kw, ...] (nn.Conv2d.weight), x_stats
+    over the convolution's input (in channels). See cubias.h for the zero-padding
+    border effect."""
+    shape = tuple(W.shape)
+    if len(shape) < 3:
+        raise _errors.InvalidValueError(
+            "cubias: W must be a convolution kernel [out, in, kh, ...], not shape %s" % (shape,))
+    area = 1
+    for d in shape[2:]:
+        area *= int(d)
+    o = _arrays.Out(bias)
+    wv, w = weight_view(W)
+    need_size(o.view, w.out)
+    h = handle_for(o.view, wv, handle=x_stats.handle)
+    _run(lib.cubias_center_conv_from_input, h, x_stats.ptr, ctypes.byref(w), area,
+         _target(target), o.view.ptr, o.view.code)
+    o.commit()
+    return bias
+
+
 def center_from_preact(z_stats, bias, target=0.0):
-    """bias_j -= mu_z[j] - t (rule 2), z measured with the current bias."""
+    """bias_j -= mu_z[j] - t (centering from pre-activation), z measured with the current bias."""
     o = _arrays.Out(bias)
     need_size(o.view, z_stats.channels)
     h = handle_for(o.view, handle=z_stats.handle)
@@ -65,7 +87,7 @@ def center_from_preact(z_stats, bias, target=0.0):
 
 
 def normalize_from_preact(z_stats, W, bias=None, s=1.0, t=0.0):
-    """LSUV (rule 3): W_j <- s W_j / sigma_j, b_j <- s (b_j - mu_j) / sigma_j + t.
+    """LSUV (data-dependent normalisation): W_j <- s W_j / sigma_j, b_j <- s (b_j - mu_j) / sigma_j + t.
     Returns the number of channels skipped (no data or sigma = 0)."""
     wo, w = weight_view(W, writable=True)
     o = _arrays.Out(bias) if bias is not None else None
@@ -82,7 +104,7 @@ def normalize_from_preact(z_stats, W, bias=None, s=1.0, t=0.0):
 
 
 def postact_shift(z_stats, W_next, bias_next, source="measured", target=0.0, report=False):
-    """b_next = t - W_next E[phi(z)] (rule 4). source 'measured' or 'gaussian'.
+    """b_next = t - W_next E[phi(z)] (post-activation shift). source 'measured' or 'gaussian'.
     report=True returns a dict of per-channel arrays (how Gaussian the layer is)."""
     o = _arrays.Out(bias_next, "bias_next")
     wv, w = weight_view(W_next, "W_next")
@@ -118,7 +140,7 @@ def _tensor_array(zs, channel_axis):
 
 
 def symmetric_shift(activation, z_stats, z, bias, channel_axis=None):
-    """tanh/sigmoid (rule 5): shift each bias to the peak of E[phi'(z + delta)].
+    """tanh/sigmoid (symmetric shift): shift each bias to the peak of E[phi'(z + delta)].
     z: the pre-activations (an array or a list of arrays). Returns
     (E[phi'] at the optimum, delta) per channel."""
     o = _arrays.Out(bias)
@@ -149,7 +171,7 @@ def revive_constant(z_stats, bias, value=None, all_channels=False):
 
 
 def revive_quantile(z_stats, z, bias, p_min, margin=1e-3, channel_axis=None):
-    """Smallest shift making the active fraction >= p_min on z (rule 9, data-driven).
+    """Smallest shift making the active fraction >= p_min on z (dead-unit revival, data-driven).
     Returns (units dead before, units still dead after)."""
     o = _arrays.Out(bias)
     need_size(o.view, z_stats.channels)

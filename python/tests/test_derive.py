@@ -117,3 +117,24 @@ def test_library_refusal_writes_nothing(rng):
         ro = np.zeros(3, np.float32)
         ro.flags.writeable = False
         cubias.center_from_preact(zs, ro)
+
+
+def test_center_conv_from_input(rng):
+    """A Conv2d kernel [out, in, kh, kw]: with circular padding every output
+    channel's mean is the target exactly (fp64 reference convolution)."""
+    x = (rng.normal(size=(2, 3, 6, 5)) + np.array([-1.0, 0.5, 2.0])[None, :, None, None])
+    x = x.astype(np.float32)
+    W = rng.normal(scale=0.3, size=(4, 3, 3, 3)).astype(np.float32)
+    s = cubias.Stats(3).accumulate(x, channel_axis=1)
+    bias = np.full(4, 9.0, np.float32)
+    assert cubias.center_conv_from_input(s, W, bias, target=0.25) is bias
+    xd, Wd = x.astype(np.float64), W.astype(np.float64)
+    out = np.zeros((2, 4, 6, 5))
+    for u in range(3):
+        for v in range(3):
+            shifted = np.roll(xd, shift=(1 - u, 1 - v), axis=(2, 3))  # circular padding
+            out += np.einsum("jc,nchw->njhw", Wd[:, :, u, v], shifted)
+    out += bias.astype(np.float64)[None, :, None, None]
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0.25, atol=1e-5)
+    with pytest.raises(cubias.ShapeMismatchError, match="kernel_area 9"):
+        cubias.center_conv_from_input(s, np.ascontiguousarray(W[:, :2]), np.zeros(4, np.float32))
