@@ -1,15 +1,20 @@
 // Checked benchmark of each kernel family beyond the statistics pass (bench/bench_kernels.h).
 //
 //   bench_kernels [--backend cuda|cpu] [--family all|derive|revive|prior|mask|gain]
-//                 [--mb MB] [--reps N] [--flush-mb MB] [--csv FILE] [--plant]
+//                 [--mb MB] [--reps N] [--flush-mb MB] [--floor-mb MB] [--csv FILE] [--plant]
 //
 // --backend   cuda (default where this build has CUDA) times on the GPU against the
 //             device copy bandwidth; cpu times the CPU backend against a read loop.
 //             Either way every case is first compared with a CPU handle's result.
 // --mb        the size of each case's main input (default 256 on the GPU, 64 on the CPU;
 //             symmetric_shift takes 1/256 of it, revive_quantile 1/4: their CPU checks are slow)
+// --flush-mb  GPU: the L2 flush before each run (default 256)
+// --floor-mb  CPU: the read loop's buffer (default: twice the L3, at least 128 MB and
+//             the main input); read after each preparation, it also evicts the inputs
 // --plant     spoil the reference: every check must fail (exit 1, no time printed)
 // Exit status 0 when every case was checked and timed, 1 otherwise.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -82,13 +87,21 @@ const struct {
                  {"mask", bench::family_mask},
                  {"gain", bench::family_gain}};
 
-// The CPU floor reads at least this much a round: more than a last-level cache.
-const size_t kCpuFloorBytes = 128u << 20;
+// The bytes the CPU floor reads a round: at least twice the last-level cache (so that
+// the read loop also evicts the pass's inputs) and 128 MB.
+size_t cpu_floor_bytes(size_t target) {
+  size_t b = (size_t)128 << 20;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  if (l3 > 0 && 2 * (size_t)l3 > b) b = 2 * (size_t)l3;
+#endif
+  return target > b ? target : b;
+}
 
 int usage() {
   fprintf(stderr,
           "usage: bench_kernels [--backend cuda|cpu] [--family all|derive|revive|prior|mask|gain]\n"
-          "                     [--mb MB] [--reps N] [--flush-mb MB] [--csv FILE] [--plant]\n");
+          "                     [--mb MB] [--reps N] [--flush-mb MB] [--floor-mb MB] [--csv FILE] [--plant]\n");
   return 2;
 }
 
@@ -101,7 +114,7 @@ int main(int argc, char **argv) {
   bool gpu = false;
 #endif
   const char *family = "all", *csv_path = nullptr;
-  double mb = 0, flush_mb = 256;
+  double mb = 0, flush_mb = 256, floor_mb = 0;
   int reps = 0;
   bool plant = false;
   for (int i = 1; i < argc; ++i) {
@@ -113,6 +126,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--family") && more) family = argv[++i];
     else if (!strcmp(argv[i], "--mb") && more) mb = atof(argv[++i]);
     else if (!strcmp(argv[i], "--flush-mb") && more) flush_mb = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--floor-mb") && more) floor_mb = atof(argv[++i]);
     else if (!strcmp(argv[i], "--reps") && more) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--csv") && more) csv_path = argv[++i];
     else if (!strcmp(argv[i], "--plant")) plant = true;
@@ -120,7 +134,7 @@ int main(int argc, char **argv) {
   }
   bool known = !strcmp(family, "all");
   for (const auto &f : kFamilies) known = known || !strcmp(family, f.name);
-  if (!known || mb < 0 || flush_mb <= 0 || reps < 0) return usage();
+  if (!known || mb < 0 || flush_mb <= 0 || floor_mb < 0 || reps < 0) return usage();
   if (mb == 0) mb = gpu ? 256 : 64;
   if (reps == 0) reps = gpu ? 15 : 5;
   const size_t bytes = (size_t)(mb * 1e6);
@@ -128,7 +142,7 @@ int main(int argc, char **argv) {
   std::string why;
   std::unique_ptr<bench::Mem> mem =
       gpu ? bench::make_gpu_mem(bytes < (1u << 20) ? 1u << 20 : bytes, (size_t)(flush_mb * 1e6), &why)
-          : bench::make_cpu_mem(bytes < kCpuFloorBytes ? kCpuFloorBytes : bytes);
+          : bench::make_cpu_mem(floor_mb > 0 ? (size_t)(floor_mb * 1e6) : cpu_floor_bytes(bytes));
   if (!mem) {
     printf("bench_kernels: no GPU to time on (%s), nothing measured\n", why.c_str());
     return 0;

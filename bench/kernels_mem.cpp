@@ -28,17 +28,18 @@ class CpuMem : public Mem {
   bool put(void *dst, const void *host, size_t bytes) override { return memcpy(dst, host, bytes), true; }
   bool get(void *host, const void *src, size_t bytes) override { return memcpy(host, src, bytes), true; }
   bool copy(void *dst, const void *src, size_t bytes) override { return memcpy(dst, src, bytes), true; }
-  // Rounds: the read loop, then prepare, then the timed pass, back to back, so that
-  // each ratio compares runs made under the same conditions (a shared machine's
-  // bandwidth drifts); medians over the rounds, after one warm-up round.
+  // Rounds: prepare, the read loop (which also evicts the pass's inputs from the
+  // caches: it reads at least twice the last-level cache), then the timed pass, back
+  // to back, so that each ratio compares runs made under the same conditions (a
+  // shared machine's bandwidth drifts); medians over the rounds, after one warm-up round.
   Timed time(int reps, double bytes, const Step &prepare, const Step &pass) override {
     std::vector<double> t_pass, t_floor, pct;
     volatile float sink = 0.0f;
     for (int r = 0; r <= reps; ++r) {
+      if (!prepare()) return {NAN, NAN, NAN, "the untimed preparation returned a failure"};
       double t0 = now_s();
       sink = sink + read_sum(floor_.data(), (int64_t)floor_.size());
       const double gbs = 4.0 * (double)floor_.size() / (now_s() - t0) / 1e9;
-      if (!prepare()) return {NAN, NAN, NAN, "the untimed preparation returned a failure"};
       t0 = now_s();
       if (!pass()) return {NAN, NAN, NAN, "the timed pass returned a failure"};
       const double ms = (now_s() - t0) * 1e3, floor_ms = bytes / gbs / 1e6;
