@@ -5,6 +5,7 @@
 #define CUBIAS_BENCH_HOST_BENCH_H
 
 #include <algorithm>
+#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -82,8 +83,8 @@ inline Check same_bits(const void *got, const void *want, size_t bytes, size_t e
 
 // One unit in the last place of v's float (the spacing at |v|; FLT_TRUE_MIN below).
 inline double ulp_f32(double v) {
-  const float a = std::fabs((float)v);
-  if (!(a < INFINITY)) return INFINITY;
+  if (!(std::fabs(v) <= (double)FLT_MAX)) return INFINITY;  // beyond float's range, or NaN
+  const float a = (float)std::fabs(v);
   return (double)std::nextafter(a, INFINITY) - (double)a;
 }
 
