@@ -22,6 +22,18 @@
 
 namespace bench {
 
+void *Ctx::alloc(size_t bytes) {
+  void *d = mem->alloc(bytes);
+  if (!d) fail("alloc", "allocation of " + std::to_string(bytes) + " bytes failed");
+  return d;
+}
+
+bool Ctx::views(cubias_tensor_t *on_backend, const void *d, cubias_tensor_t *on_host, const void *h, int64_t N,
+                int64_t C) {
+  return ok(cubias_tensor_rows(on_backend, d, CUBIAS_DTYPE_F32, N, C), NULL, "tensor_rows") &&
+         ok(cubias_tensor_rows(on_host, h, CUBIAS_DTYPE_F32, N, C), NULL, "tensor_rows");
+}
+
 void *Ctx::upload(const void *host, size_t bytes) {
   void *d = mem->alloc(bytes);
   if (!d || !mem->put(d, host, bytes)) {
@@ -45,7 +57,8 @@ void Ctx::fail(const char *what, const std::string &why) {
 void Ctx::run(const char *family, const std::string &name, double bytes, const Step &prepare,
               const Step &pass, const std::function<Check()> &check) {
   const std::string what = std::string(family) + " " + name;
-  if (!prepare() || !pass()) return fail(what.c_str(), std::string("the first run failed: ") + cubias_get_last_error(h));
+  if (!prepare() || !pass())
+    return fail(what.c_str(), std::string("the first run failed: ") + cubias_get_last_error(h));
   const Check before = check();
   if (!before.ok) return fail(what.c_str(), "differs from the CPU backend, not timed: " + before.what);
   const Timed t = mem->time(reps, bytes, prepare, pass);
@@ -166,7 +179,8 @@ int main(int argc, char **argv) {
     if (!strcmp(family, "all") || !strcmp(family, f.name)) f.run(c);
   if (!gpu) printf("\nfloor: %s\n", mem->floor_text().c_str());
   printf("\nMB and GB/s count the bytes a pass reads and writes (GB = 1e9); floor ms = MB / the floor's GB/s;\n"
-         "%% floor = floor ms / ms (%s).\n", gpu ? "the device copy's read+write bandwidth" : "the read loop's bandwidth, per round");
+         "%% floor = floor ms / ms (%s).\n",
+         gpu ? "the device copy's read+write bandwidth" : "the read loop's bandwidth, per round");
   if (c.csv) fclose(c.csv);
   int errors = 0;
   if (cubias_destroy(c.h) != CUBIAS_STATUS_SUCCESS) ++errors;

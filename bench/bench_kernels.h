@@ -60,8 +60,13 @@ struct Ctx {
   FILE *csv = nullptr;
   int failures = 0;
 
+  // A backend buffer (nullptr on failure, reported).
+  void *alloc(size_t bytes);
   // A backend copy of host data (nullptr on failure, reported).
   void *upload(const void *host, size_t bytes);
+  // f32 rows views [N, C] of the backend copy and of the host data (false, reported, on failure).
+  bool views(cubias_tensor_t *on_backend, const void *d, cubias_tensor_t *on_host, const void *h, int64_t N,
+             int64_t C);
   template <class T>
   T *upload(const std::vector<T> &v) { return (T *)upload(v.data(), v.size() * sizeof(T)); }
   // The backend buffer's contents as a host vector of n T.

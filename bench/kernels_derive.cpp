@@ -24,13 +24,22 @@ bool ref_stats(Ctx &c, const StatsPair &s, int64_t C, std::vector<cubias_channel
   return c.ok(cubias_stats_read(c.ref, s.ref, st->data()), c.ref, "stats_read");
 }
 
+// f32 row-major W [kOut, in] views of the backend copy and of the host data.
+bool weights(Ctx &c, cubias_weight_t *on_backend, const void *d, cubias_weight_t *on_host, const void *h,
+             int64_t in) {
+  return c.ok(cubias_weight_make(on_backend, d, CUBIAS_DTYPE_F32, kOut, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), c.h,
+              "weight_make") &&
+         c.ok(cubias_weight_make(on_host, h, CUBIAS_DTYPE_F32, kOut, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), c.ref,
+              "weight_make (CPU)");
+}
+
 // Inputs x [64, in] with per-channel means (i % 7 - 3) / 2, their statistics on both handles.
 bool input_stats(Ctx &c, int64_t in, StatsPair *s, std::vector<cubias_channel_stats_t> *st) {
   std::vector<float> x = uniform_floats((size_t)(64 * in), 11, -1.0, 1.0);
   for (size_t k = 0; k < x.size(); ++k) x[k] += (float)((int64_t)(k % in) % 7 - 3) * 0.5f;
   const float *d = c.upload(x);
   cubias_tensor_t tb, th;
-  if (!d || cubias_tensor_rows(&tb, d, CUBIAS_DTYPE_F32, 64, in) || cubias_tensor_rows(&th, x.data(), CUBIAS_DTYPE_F32, 64, in) ||
+  if (!d || !c.views(&tb, d, &th, x.data(), 64, in) ||
       !s->make(c, tb, th, CUBIAS_ACT_IDENTITY))
     return false;
   return ref_stats(c, *s, in, st);
@@ -43,13 +52,11 @@ void center_from_input(Ctx &c) {
   StatsPair xs;
   std::vector<cubias_channel_stats_t> mu;
   const float *dw = c.upload(w);
-  float *db = (float *)c.mem->alloc(kOut * 4);
+  float *db = (float *)c.alloc(kOut * 4);
   cubias_weight_t Wd, Wh;
   const double t = 0.25;
   std::vector<float> want(kOut);
-  if (!dw || !db || !input_stats(c, in, &xs, &mu) ||
-      !c.ok(cubias_weight_make(&Wd, dw, CUBIAS_DTYPE_F32, kOut, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), c.h, "weight_make") ||
-      !c.ok(cubias_weight_make(&Wh, w.data(), CUBIAS_DTYPE_F32, kOut, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), c.ref, "weight_make") ||
+  if (!dw || !db || !input_stats(c, in, &xs, &mu) || !weights(c, &Wd, dw, &Wh, w.data(), in) ||
       !c.ok(cubias_center_from_input(c.ref, xs.ref, &Wh, &t, want.data(), CUBIAS_DTYPE_F32), c.ref,
             "center_from_input (CPU)"))
     return xs.release();
@@ -79,16 +86,14 @@ void normalize_from_preact(Ctx &c) {
   std::vector<float> z = uniform_floats((size_t)(64 * kOut), 15, -2.0, 3.0);
   StatsPair zs;
   const float *dz = c.upload(z), *dw0 = c.upload(w0), *db0 = c.upload(b0);
-  float *dw = (float *)c.mem->alloc(nw * 4), *db = (float *)c.mem->alloc(kOut * 4);
-  int64_t *dskip = (int64_t *)c.mem->alloc(8);
+  float *dw = (float *)c.alloc(nw * 4), *db = (float *)c.alloc(kOut * 4);
+  int64_t *dskip = (int64_t *)c.alloc(8);
   std::vector<float> ww = w0, wb = b0;
   int64_t want_skip = -1;
   cubias_tensor_t tb, th;
   cubias_weight_t Wd, Wh;
-  if (!dz || !dw0 || !db0 || !dw || !db || !dskip || cubias_tensor_rows(&tb, dz, CUBIAS_DTYPE_F32, 64, kOut) ||
-      cubias_tensor_rows(&th, z.data(), CUBIAS_DTYPE_F32, 64, kOut) || !zs.make(c, tb, th, CUBIAS_ACT_IDENTITY) ||
-      !c.ok(cubias_weight_make(&Wd, dw, CUBIAS_DTYPE_F32, kOut, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), c.h, "weight_make") ||
-      !c.ok(cubias_weight_make(&Wh, ww.data(), CUBIAS_DTYPE_F32, kOut, in, CUBIAS_WEIGHT_ROW_MAJOR, 0), c.ref, "weight_make") ||
+  if (!dz || !dw0 || !db0 || !dw || !db || !dskip || !c.views(&tb, dz, &th, z.data(), 64, kOut) ||
+      !zs.make(c, tb, th, CUBIAS_ACT_IDENTITY) || !weights(c, &Wd, dw, &Wh, ww.data(), in) ||
       !c.ok(cubias_normalize_from_preact(c.ref, zs.ref, 1.0, 0.0, &Wh, wb.data(), CUBIAS_DTYPE_F32, &want_skip), c.ref,
             "normalize_from_preact (CPU)"))
     return zs.release();
@@ -132,15 +137,14 @@ void symmetric_shift(Ctx &c) {
   for (size_t k = 0; k < z.size(); ++k) z[k] += z2[k] + (float)((int64_t)(k % C) % 9 - 4) * 0.3f;
   z2.clear();
   const float *dz = c.upload(z);
-  float *db = (float *)c.mem->alloc(C * 4);
-  double *drep = (double *)c.mem->alloc(2 * C * 8);
+  float *db = (float *)c.alloc(C * 4);
+  double *drep = (double *)c.alloc(2 * C * 8);
   const std::vector<float> zero((size_t)C, 0.0f);
   std::vector<float> want((size_t)C, 0.0f);
   std::vector<double> rep((size_t)(2 * C));
   StatsPair zs;
   cubias_tensor_t tb, th;
-  if (!dz || !db || !drep || cubias_tensor_rows(&tb, dz, CUBIAS_DTYPE_F32, N, C) ||
-      cubias_tensor_rows(&th, z.data(), CUBIAS_DTYPE_F32, N, C) || !zs.make(c, tb, th, CUBIAS_ACT_TANH) ||
+  if (!dz || !db || !drep || !c.views(&tb, dz, &th, z.data(), N, C) || !zs.make(c, tb, th, CUBIAS_ACT_TANH) ||
       !c.ok(cubias_symmetric_shift(c.ref, CUBIAS_ACT_TANH, zs.ref, &th, 1, want.data(), CUBIAS_DTYPE_F32, rep.data()),
             c.ref, "symmetric_shift (CPU)"))
     return zs.release();

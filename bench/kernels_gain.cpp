@@ -34,7 +34,7 @@ void weight_gain(Ctx &c) {
       return;
     bytes += (double)sz;
   }
-  double *dg = (double *)c.mem->alloc(L * 8);
+  double *dg = (double *)c.alloc(L * 8);
   std::vector<double> want((size_t)L);
   if (!dg || !c.ok(cubias_weight_gain(c.ref, (int)L, wh, want.data()), c.ref, "weight_gain (CPU)")) return;
   want = c.want(want);

@@ -12,7 +12,7 @@ void attention_mask(Ctx &c) {
   for (int64_t b = 0; b < B; ++b) len[(size_t)b] = (int32_t)(T - (b * 97) % T);
   const int32_t *dlen = c.upload(len);
   const size_t n = (size_t)(B * T * T);
-  uint16_t *dm = (uint16_t *)c.mem->alloc(n * 2);
+  uint16_t *dm = (uint16_t *)c.alloc(n * 2);
   std::vector<uint16_t> want(n);
   const int flags = CUBIAS_MASK_PADDING | CUBIAS_MASK_CAUSAL;
   if (!dlen || !dm ||

@@ -25,7 +25,7 @@ void softmax_from_labels(Ctx &c) {
     v = (int32_t)(u * u * (double)K);
   }
   const int32_t *dy = c.upload(y);
-  float *db = (float *)c.mem->alloc(K * 4);
+  float *db = (float *)c.alloc(K * 4);
   std::vector<float> want((size_t)K);
   int64_t oor = -1;
   if (!dy || !db ||
@@ -51,7 +51,7 @@ void sigmoid_from_targets(Ctx &c) {
   for (size_t i = 0; i < t.size(); ++i)  // class k is positive with probability (k + 1) / (2K)
     t[i] = r.uniform() * 2.0 * (double)K < (double)(i % K + 1) ? 1 : 0;
   const uint8_t *dt = c.upload(t);
-  float *db = (float *)c.mem->alloc(K * 4);
+  float *db = (float *)c.alloc(K * 4);
   std::vector<float> want((size_t)K);
   int64_t oor = -1;
   if (!dt || !db ||

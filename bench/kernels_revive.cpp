@@ -17,15 +17,14 @@ void revive_quantile(Ctx &c) {
     if (k % C % 4 == 0) z[k] -= 2.0f;
   const float *dz = c.upload(z);
   const std::vector<float> b0 = uniform_floats((size_t)C, 22, -0.5, 0.5);
-  float *db = (float *)c.mem->alloc(C * 4);
-  int64_t *ddead = (int64_t *)c.mem->alloc(16);
+  float *db = (float *)c.alloc(C * 4);
+  int64_t *ddead = (int64_t *)c.alloc(16);
   std::vector<float> want = b0;
   std::vector<int64_t> want_dead(2, -1);
   StatsPair zs;
   cubias_tensor_t tb, th;
   const double p_min = 0.05, margin = 1e-3;
-  if (!dz || !db || !ddead || cubias_tensor_rows(&tb, dz, CUBIAS_DTYPE_F32, N, C) ||
-      cubias_tensor_rows(&th, z.data(), CUBIAS_DTYPE_F32, N, C) || !zs.make(c, tb, th, CUBIAS_ACT_RELU) ||
+  if (!dz || !db || !ddead || !c.views(&tb, dz, &th, z.data(), N, C) || !zs.make(c, tb, th, CUBIAS_ACT_RELU) ||
       !c.ok(cubias_revive_quantile(c.ref, zs.ref, &th, 1, p_min, margin, want.data(), CUBIAS_DTYPE_F32,
                                    want_dead.data()),
             c.ref, "revive_quantile (CPU)"))
