@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cubias.h"
+#include "host_bench.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -20,28 +21,9 @@
 #define CUBIAS_BENCH_DIR "bench"
 #endif
 
-static double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-static double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// The limit: read every float once, 16 independent accumulators per thread.
-static float read_sum(const float *x, int64_t n) {
-  float total = 0.0f;
-#pragma omp parallel reduction(+ : total)
-  {
-    float acc[16] = {0};
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < n / 16; ++i)
-      for (int k = 0; k < 16; ++k) acc[k] += x[i * 16 + k];
-    for (int k = 0; k < 16; ++k) total += acc[k];
-  }
-  return total;
-}
+using bench::median;
+using bench::read_sum;
+static double now() { return bench::now_s(); }
 
 static bool numpy_seconds(int64_t rows, int64_t cols, int reps, double *total, std::string *detail) {
   std::string cmd = "python3 " CUBIAS_BENCH_DIR "/numpy_peer.py " + std::to_string(rows) + " " +

@@ -255,8 +255,9 @@ int main(int argc, char **argv) {
   }
 
   // Copy bandwidth: bytes read + written per second, the floor every pass is held to.
-  double copy_ms = median_ms(reps, flush, [&] { CK(cudaMemcpyAsync(copy_dst, buf, max_bytes, cudaMemcpyDeviceToDevice)); });
-  const double copy_gbs = 2.0 * max_bytes / (copy_ms * 1e-3) / 1e9;
+  const char *copy_error = nullptr;
+  const double copy_gbs = bench::copy_gbs(reps, flush, kFlushBytes, copy_dst, buf, max_bytes, &copy_error);
+  if (copy_error) fprintf(stderr, "bench_stats_gpu: timing the copy failed: %s\n", copy_error), exit(1);
   printf("GPU %s (sm_%d%d), %.1f GiB; device-to-device copy of %.2f GB: %.1f GB/s (read+write)\n\n",
          prop.name, prop.major, prop.minor, total_b / 1073741824.0, max_bytes / 1e9, copy_gbs);
   printf("%-6s %-5s %10s %9s %9s %8s %10s %9s %9s %9s %s\n", "layout", "dtype", "bytes", "ms", "GB/s",

@@ -13,7 +13,8 @@
 # (default 470 s), build included; CUBIAS_CHECK_SLOW=N stretches every box N times (for a
 # --dry-run --build on a small machine). summary.txt is written as the run goes, so a run cut
 # short still says what it did. What comes back (at most 8 files): summary.txt,
-# results.csv, plot.png, logs.tar.gz. Exit status: 0 when every section that ran passed.
+# results.csv, kernels.csv, plot.png, logs.tar.gz. Exit status: 0 when every section that
+# ran passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -34,7 +35,7 @@ done
 out=${OUT:-${arg:-device-check-out}}
 mkdir -p "$out" || { echo "device_check: cannot create '$out'" >&2; exit 2; }
 out=$(cd "$out" && pwd)
-returned=(summary.txt results.csv plot.png logs.tar.gz)
+returned=(summary.txt results.csv kernels.csv plot.png logs.tar.gz)
 for f in "${returned[@]}"; do rm -f "$out/$f"; done
 
 bdir=$root/build-device
@@ -48,8 +49,8 @@ failed=0
 # Time boxes in seconds. Their sum without the build, plus the build's 16-core
 # estimate (docs/device-check.md), stays under 480 s; the global limit caps them anyway.
 declare -A box=([configure]=40 [build]=150 [tests]=100 [bench]=60 [torch]=35 [plot]=15
-                [probe]=20 [memcheck]=60 [racecheck]=30 [synccheck]=20 [initcheck]=20)
-exclude='^(cpu_engine_(base|avx2)_stats|bench_stats_(cpu|gpu)_smoke)$'
+                [kernels]=30 [probe]=20 [memcheck]=45 [racecheck]=25 [synccheck]=20 [initcheck]=20)
+exclude='^(cpu_engine_(base|avx2)_stats|bench_(stats|kernels)_(cpu|gpu)_smoke)$'
 gpu_filter='*CUDA*:*Cuda*:*cuda*:*GPU*:*Gpu*:*gpu*'
 
 pack() { tar czf "$out/logs.tar.gz" -C "$bdir" check-logs 2>/dev/null; }
@@ -225,6 +226,24 @@ else
   else
     record torch SKIP 0 "no benchmark CSV"
     record plot SKIP 0 "no benchmark CSV"
+  fi
+fi
+
+# ---- the other kernel families -----------------------------------------------------------
+kbench=$bdir/bench/bench_kernels
+kcsv=$logs/bench_kernels.csv
+if [ $dry -eq 1 ]; then
+  skip_gpu kernels
+elif [ ! -x "$kbench" ]; then
+  record kernels FAIL 0 "bench_kernels missing"
+else
+  # Each case checked against the CPU backend, then timed against the device copy.
+  boxed kernels "$kbench" --backend cuda --mb 128 --reps 9 --csv "$kcsv"
+  rc=$?
+  verdict kernels $rc "$(grep -cE '^FAILED' "$logs/kernels.log") failed; $(grep -E '^floor:' "$logs/kernels.log" | head -1)"
+  if [ -s "$kcsv" ]; then
+    cp "$kcsv" "$out/kernels.csv"
+    say "$(awk -F, 'NR == 1 { printf "kernels: %% of copy:" } NR > 1 { split($2, w, " "); printf " %s/%s %s", $1, w[1], $6 }' "$kcsv")"
   fi
 fi
 

@@ -1,10 +1,11 @@
-// bench_stats_gpu's timing and release accounting (bench/timed_pass.h, issue 13
+// The GPU benchmarks' timing, copy floor and release accounting (bench/timed_pass.h, issue 13
 // item 7): a statistics pass that fails yields an error and no time (never an
 // impossible bandwidth), and a failing release is counted. GPU only (the
 // emulated device in CI); skips visibly without a device.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "cubias.h"
@@ -124,5 +125,59 @@ TEST(BenchTimedPassCUDA, AFailingReleaseIsCounted) {
   EXPECT_EQ(released.errors, 1);
   released(false, "cublasDestroy", "CUBLAS_STATUS_NOT_INITIALIZED");
   EXPECT_EQ(released.errors, 2);
+#endif
+}
+
+// The untimed preparation (bench_kernels restores in-place inputs with it): it runs
+// before the warm-up and before each timed run, in turn with the pass.
+TEST(BenchTimedPassCUDA, PreparationRunsBeforeEveryRun) {
+  CUBIAS_REQUIRE_GPU_OR_SKIP();
+#ifdef CUBIAS_HAVE_CUDA
+  PassData b;
+  ASSERT_NO_FATAL_FAILURE(b.SetUp());
+  std::string order;
+  const bench::Timing t = bench::time_pass(
+      kReps, b.flush, kFlush, [&] { return order += 'p', true; }, [&] { return order += 'r', true; });
+  EXPECT_EQ(t.error, nullptr) << t.error;
+  EXPECT_TRUE(std::isfinite(t.ms) && t.ms >= 0.0) << t.ms;
+  EXPECT_EQ(order, "prprprpr");  // warm-up and kReps timed runs, each prepared
+#endif
+}
+
+// A preparation that fails (on the second run here) ends the timing without a time,
+// and the pass does not run unprepared.
+TEST(BenchTimedPassCUDA, AFailingPreparationYieldsNoTime) {
+  CUBIAS_REQUIRE_GPU_OR_SKIP();
+#ifdef CUBIAS_HAVE_CUDA
+  PassData b;
+  ASSERT_NO_FATAL_FAILURE(b.SetUp());
+  int prepared = 0, runs = 0;
+  const bench::Timing t = bench::time_pass(
+      kReps, b.flush, kFlush, [&] { return ++prepared < 2; }, [&] { return ++runs, true; });
+  EXPECT_NE(t.error, nullptr);
+  EXPECT_TRUE(std::isnan(t.ms)) << "an unprepared pass was timed: " << t.ms << " ms";
+  EXPECT_EQ(prepared, 2);
+  EXPECT_EQ(runs, 1);
+#endif
+}
+
+// The copy floor: a positive, finite bandwidth of bytes read + written, and the copy
+// really happened.
+TEST(BenchTimedPassCUDA, CopyBandwidthCopies) {
+  CUBIAS_REQUIRE_GPU_OR_SKIP();
+#ifdef CUBIAS_HAVE_CUDA
+  PassData b;
+  ASSERT_NO_FATAL_FAILURE(b.SetUp());
+  float *dst = nullptr;
+  const size_t bytes = PassData::N * PassData::C * sizeof(float);
+  ASSERT_EQ(cudaMalloc(&dst, bytes), cudaSuccess);
+  const char *error = "not set";
+  const double gbs = bench::copy_gbs(kReps, b.flush, kFlush, dst, b.x, bytes, &error);
+  EXPECT_EQ(error, nullptr) << error;
+  EXPECT_TRUE(std::isfinite(gbs) && gbs > 0.0) << gbs;
+  std::vector<float> got(PassData::N * PassData::C);
+  ASSERT_EQ(cudaMemcpy(got.data(), dst, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], (float)(i % 7) - 2.0f) << i;
+  EXPECT_EQ(cudaFree(dst), cudaSuccess);
 #endif
 }
