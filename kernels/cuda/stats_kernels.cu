@@ -363,9 +363,14 @@ __global__ void merge_partials_kernel(const double *__restrict__ partials, int64
   const int lane = threadIdx.x & 31;
   const int64_t slots = nchunks * C;
   cubias_moments_t m = cubias_moments_empty();
-  // (CUBIAS_EMU_PLANT(7): one chunk too many, a read one past the end of the
-  // partials, into the redo flags that follow them in the workspace.)
-  for (int64_t jj = lane; jj < nchunks + (CUBIAS_EMU_PLANT(7) ? 1 : 0); jj += CUBIAS_MERGE_LANES)
+  // (CUBIAS_EMU_PLANT(7): a read one past the end of the partials, its value unused.
+  // The redo flags follow them in the same workspace allocation, so only the
+  // emulator's workspace-slice check sees it.)
+  if (CUBIAS_EMU_PLANT(7) && lane == 0 && c == C - 1) {
+    volatile double past = CUBIAS_LD(partials, slots * CUBIAS_MOMENT_FIELDS);
+    (void)past;
+  }
+  for (int64_t jj = lane; jj < nchunks; jj += CUBIAS_MERGE_LANES)
     m = cubias_moments_merge(m, cubias_moments_load(partials, slots, cubias_partial_index(jj, C, c)));
   m = warp_merge(m);
   if (lane == 0) cubias_moments_store(state, C, c, cubias_moments_merge(cubias_moments_load(state, C, c), m));
