@@ -32,6 +32,7 @@ struct Buffer {
   uintptr_t lo = 0, hi = 0;
   int device = -1;
   bool slice = false;
+  bool cacheable = false;  // a slice, or an allocation that holds none
 };
 bool find_buffer(const void *base, Buffer *out);
 bool find_locked_public(const void *p, size_t bytes);  // [p, p + bytes) in one allocation

@@ -70,6 +70,8 @@ bool find_buffer(const void *base, Buffer *out) {
     out->hi = it->second;
     out->slice = true;
   }
+  const auto in = g_slices.lower_bound(al.lo);
+  out->cacheable = out->slice || in == g_slices.end() || in->first >= al.lo + al.bytes;
   return true;
 }
 

@@ -478,6 +478,7 @@ void check_access(const void *base, size_t base_bytes, const void *p, size_t byt
   if (buf.device != g_run.grid->device)
     fault("%s at %p: memory of device %d, kernel runs on device %d", what, p, buf.device,
           g_run.grid->device);
+  if (!buf.cacheable) buf = Buffer{};  // a pointer between the slices of an allocation
 }
 
 void *dynamic_shared(size_t *bytes) {

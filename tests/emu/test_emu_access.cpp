@@ -70,6 +70,25 @@ TEST(EmuAccess, ReadPastAWorkspaceSliceIsAFault) {
   cudaFree(ws);
 }
 
+// A load through a pointer between two slices, then one past the end of a slice.
+__global__ void gap_then_slice_kernel(const int *gap, const int *a, int *out) {
+  cubias_emu::st(out, 0, cubias_emu::ld(gap, 0) + cubias_emu::ld(a, 32));
+}
+
+TEST(EmuAccess, APointerBetweenSlicesDoesNotHideTheSlices) {
+  int *ws = nullptr, *out = nullptr;
+  ASSERT_EQ(cudaMalloc(&ws, 128 * sizeof(int)), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&out, sizeof(int)), cudaSuccess);
+  Captured c;
+  cubias_emu_mark_buffer(nullptr, ws, 32 * sizeof(int));
+  cubias_emu_mark_buffer(nullptr, ws + 64, 64 * sizeof(int));
+  launch<gap_then_slice_kernel>("gap_then_slice_kernel", 1, 1, 0, (const int *)ws + 40,
+                                (const int *)ws, out);
+  EXPECT_TRUE(c.has("outside the 128-byte workspace slice")) << c.all();
+  cudaFree(ws);
+  cudaFree(out);
+}
+
 TEST(EmuAccess, StoreToHostMemoryOrMisalignedIsAFault) {
   int *d = nullptr;
   ASSERT_EQ(cudaMalloc(&d, 64 * sizeof(int)), cudaSuccess);
