@@ -180,9 +180,9 @@ __global__ void __launch_bounds__(kBlock)
       }
     }
 #pragma unroll 1
-    for (int g = 0; g < kSymGroup && q0 + g < K; ++g) sym_tree_store(tree, sums[g], p + q0 + g);
+    for (int g = 0; g < kSymGroup && q0 + g < K; ++g) sym_tree_store(tree, sums[g], &p[q0 + g]);
   }
-  sym_tree_store(tree, count, p + K);
+  sym_tree_store(tree, count, &p[K]);
 }
 
 __global__ void sym_reduce_kernel(const double *partials, int64_t nchunks, int64_t C,
