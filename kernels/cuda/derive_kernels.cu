@@ -303,15 +303,15 @@ __global__ void revive_quantile_kernel(const void *state, int64_t C, int act, fl
 }
 
 // Workspace carving: 256-byte aligned slices, each a buffer of its own to the
-// emulated device (cubias_mark_buffer).
+// emulated device (cubias_slices) while the carver lives.
 struct Carver {
   char *base;
-  cudaStream_t st;
+  cubias_slices sl;
   size_t off = 0;
   template <class T>
   T *take(size_t n) {
     T *p = (T *)(base + off);
-    cubias_mark_buffer(st, p, n * sizeof(T));
+    sl.mark(p, n * sizeof(T));
     off += (n * sizeof(T) + 255) / 256 * 256;
     return p;
   }
@@ -363,7 +363,7 @@ cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int
   void *ws = nullptr;
   st = cubias_workspace(h, aligned(in * 8) + aligned(out * 8) + aligned(R * in * 8), &ws);
   if (st) return st;
-  Carver cv{(char *)ws, stream_of(h)};
+  Carver cv{(char *)ws, {stream_of(h)}};
   double *v = cv.take<double>(in), *y = cv.take<double>(out), *A = cv.take<double>(R * in);
   cudaStream_t stm = stream_of(h);
   cubias_launch<vec_kernel>(grid_for(in), kBlock, 0, stm, s->state, in, s->act, s->slope, kind, v,
@@ -407,7 +407,8 @@ cubias_status_t cubias_cuda_derive_normalize(cubias_handle_t h, cubias_stats_t s
   cudaStream_t stm = stream_of(h);
   if (skipped && (st = cuda_ok(h, cudaMemsetAsync(skipped, 0, 8, stm), where))) return st;
   double *factor = (double *)ws;
-  cubias_mark_buffer(stm, factor, C * 8);
+  cubias_slices sl{stm};
+  sl.mark(factor, C * 8);
   cubias_launch<norm_channel_kernel>(grid_for(C), kBlock, 0, stm, s->state, C, s->act, s->slope, sc,
                                      t, bias, bdt, factor, (unsigned long long *)skipped);
   cubias_launch<norm_weight_kernel>(grid_for(W->out * W->in), kBlock, 0, stm, W->data,
@@ -431,7 +432,7 @@ cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int act, cubias_
   cubias_status_t st = cubias_workspace(
       h, 3 * aligned(C * 8) + aligned(C * K1 * 8) + aligned(max_partials * K1 * 8), &ws);
   if (st) return st;
-  Carver cv{(char *)ws, stream_of(h)};
+  Carver cv{(char *)ws, {stream_of(h)}};
   double *ctr = cv.take<double>(C), *hw = cv.take<double>(C), *best = cv.take<double>(C);
   double *acc = cv.take<double>(C * K1), *partials = cv.take<double>(max_partials * K1);
   cudaStream_t stm = stream_of(h);
@@ -479,7 +480,7 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
   cubias_status_t st =
       cubias_workspace(h, aligned(hist_bytes) + aligned(C * 4) + aligned(C * 8), &ws);
   if (st) return st;
-  Carver cv{(char *)ws, stream_of(h)};
+  Carver cv{(char *)ws, {stream_of(h)}};
   unsigned long long *hist = cv.take<unsigned long long>((size_t)C * CUBIAS_RADIX_BINS);
   uint32_t *prefix = cv.take<uint32_t>(C);
   int64_t *rank = cv.take<int64_t>(C);

@@ -65,7 +65,8 @@ cubias_status_t cubias_cuda_weight_gain(cubias_handle_t h, const cubias_weight_t
                                         double *partials, double *out) {
   const cubias_wplan_t p = cubias_wplan_of(w);
   cudaStream_t st = stream_of(h);
-  cubias_mark_buffer(st, partials, (size_t)p.nchunks * sizeof(double));
+  cubias_slices sl{st};
+  sl.mark(partials, (size_t)p.nchunks * sizeof(double));
   cubias_launch<weight_chunks_kernel>((unsigned)p.nchunks, kLanes, 0, st, w->data, (int)w->dtype, p,
                                       partials);
   cubias_status_t r = launched(h, "cubias_weight_gain");

@@ -465,8 +465,9 @@ cubias_status_t cubias_cuda_stats_accumulate(cubias_handle_t h, cubias_stats_t s
   double *partials = (double *)ws;
   int *flags = (int *)(partials + partial_slots(plan, x->channels) * CUBIAS_MOMENT_FIELDS);
   cudaStream_t st = stream_of(h);
-  cubias_mark_buffer(st, partials, partial_slots(plan, x->channels) * CUBIAS_MOMENT_FIELDS * sizeof(double));
-  cubias_mark_buffer(st, flags, partial_slots(plan, x->channels) * sizeof(int));
+  cubias_slices sl{st};
+  sl.mark(partials, partial_slots(plan, x->channels) * CUBIAS_MOMENT_FIELDS * sizeof(double));
+  sl.mark(flags, partial_slots(plan, x->channels) * sizeof(int));
   cubias_dispatch((int)x->dtype, s->act, [&](auto dt, auto cls) {
     launch_accumulate<decltype(dt), decltype(cls)::value>(x, *plan, s->act, s->slope, partials,
                                                           flags, st);

@@ -37,6 +37,7 @@ struct Buffer {
 bool find_buffer(const void *base, Buffer *out);
 bool find_locked_public(const void *p, size_t bytes);  // [p, p + bytes) in one allocation
 void mark_buffer(const void *p, size_t bytes);
+void clear_buffers(const void *p);  // every slice of p's allocation
 int current_device();
 int device_count();
 // Every runtime entry point says so first: the process has touched CUDA, and

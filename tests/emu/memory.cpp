@@ -80,6 +80,12 @@ bool find_locked_public(const void *p, size_t bytes) {
   return find_locked((uintptr_t)p, bytes, nullptr);
 }
 
+void clear_buffers(const void *p) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  Alloc al;
+  if (find_locked((uintptr_t)p, 0, &al)) erase_slices(al.lo, al.lo + al.bytes);
+}
+
 void mark_buffer(const void *p, size_t bytes) {
   std::lock_guard<std::mutex> lock(g_mu);
   const uintptr_t lo = (uintptr_t)p;
@@ -202,6 +208,10 @@ void cubias_emu_mark_buffer(cudaStream_t s, const void *p, size_t bytes) {
     return;
   }
   enqueue(s, [p, bytes]() { mark_buffer(p, bytes); });
+}
+
+void cubias_emu_clear_buffers(cudaStream_t s, const void *p) {
+  enqueue(s, [p]() { clear_buffers(p); });
 }
 
 }  // extern "C"

@@ -67,6 +67,13 @@ TEST(EmuAccess, ReadPastAWorkspaceSliceIsAFault) {
     launch<copy_kernel>("copy_kernel", 1, 64, 0, (const int *)a, b, 1);
     EXPECT_TRUE(c.msgs().empty()) << c.all();
   }
+  {
+    Captured c;  // cleared: the allocation is one buffer again
+    cubias_emu_mark_buffer(nullptr, a, 64 * sizeof(int));
+    cubias_emu_clear_buffers(nullptr, b);
+    launch<copy_kernel>("copy_kernel", 1, 64, 0, (const int *)a, b, 1);
+    EXPECT_TRUE(c.msgs().empty()) << c.all();
+  }
   cudaFree(ws);
 }
 

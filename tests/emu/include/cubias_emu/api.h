@@ -79,6 +79,8 @@ cubias_emu_kernel_tally_t cubias_emu_kernel_tally(const char *kernel);
 // it that leaves it is a fault. In stream order with the launches on s;
 // replaces the slices it overlaps; cudaFree drops them.
 void cubias_emu_mark_buffer(cudaStream_t s, const void *p, size_t bytes);
+// Drops every slice of the allocation holding p, in stream order on s.
+void cubias_emu_clear_buffers(cudaStream_t s, const void *p);
 }
 
 // The typed overloads the real header offers C++ callers.
