@@ -92,24 +92,24 @@ CUBIAS_HD void cubias_derive_sym_select(const double *sums, double n, double *c,
                                         double *best) {
   int kb = 0;
   for (int k = 1; k < CUBIAS_SYM_K; ++k)
-    if (sums[k] > sums[kb]) kb = k;
+    if (CUBIAS_LD(sums, k) > CUBIAS_LD(sums, kb)) kb = k;
   *c = cubias_derive_sym_candidate(*c, *w, kb);
   *w = *w * (2.0 / (double)(CUBIAS_SYM_K - 1));
-  *best = sums[kb] / n;
+  *best = CUBIAS_LD(sums, kb) / n;
 }
 
 /* After the last pass: channel c's bias moves by the centre found (channels
  * without data, hw < 0, stay untouched) and the report gets E[phi'] and delta. */
 CUBIAS_HD void cubias_derive_sym_finish(int64_t C, int64_t c, const double *ctr, const double *hw,
                                         const double *best, void *bias, int bdt, double *report) {
-  const bool ok = hw[c] >= 0.0;
+  const bool ok = CUBIAS_LD(hw, c) >= 0.0;
   if (ok) {
     double b = (double)cubias_load_as(bias, bdt, c);
-    cubias_store_as(bias, bdt, c, (float)(b + ctr[c]));
+    cubias_store_as(bias, bdt, c, (float)(b + CUBIAS_LD(ctr, c)));
   }
   if (report) {
-    report[c] = ok ? best[c] : NAN;
-    report[C + c] = ok ? ctr[c] : NAN;
+    CUBIAS_ST(report, c, ok ? CUBIAS_LD(best, c) : NAN);
+    CUBIAS_ST(report, C + c, ok ? CUBIAS_LD(ctr, c) : NAN);
   }
 }
 
@@ -180,7 +180,7 @@ CUBIAS_HD void cubias_derive_radix_step(const unsigned long long *hist, int pass
   int64_t r = *rank;
   int d = CUBIAS_RADIX_BINS - 1;
   for (; d > 0; --d) {
-    int64_t h = (int64_t)hist[d];
+    int64_t h = (int64_t)CUBIAS_LD(hist, d);
     if (h >= r) break;
     r -= h;
   }
@@ -206,13 +206,13 @@ CUBIAS_HD double cubias_derive_store_ceil(void *buf, int dtype, int64_t i, doubl
     if (dtype == 0) {
       float f = (float)got;
       float up = nextafterf(f, INFINITY);
-      ((float *)buf)[i] = up;
+      CUBIAS_ST((float *)buf, i, up);
     } else {
-      uint16_t b = ((uint16_t *)buf)[i];
+      uint16_t b = CUBIAS_LD((uint16_t *)buf, i);
       if (b == 0x8000u) b = 0x0001u;      /* -0 -> smallest positive */
       else if (b & 0x8000u) b = (uint16_t)(b - 1u); /* negative: towards 0 */
       else b = (uint16_t)(b + 1u);
-      ((uint16_t *)buf)[i] = b;
+      CUBIAS_ST((uint16_t *)buf, i, b);
     }
     got = (double)cubias_load_as(buf, dtype, i);
   }
@@ -247,10 +247,10 @@ CUBIAS_HD double cubias_derive_vec(int kind, const cubias_final_t *f, int act, f
   if (report) {
     double mm = has ? f->phi_mean : NAN;
     double mv = has ? f->phi_sq_mean - f->phi_mean * f->phi_mean : NAN;
-    report[0] = mm - gm;
-    report[C] = mv - gv;
-    report[2 * C] = gm;
-    report[3 * C] = gv;
+    CUBIAS_ST(report, 0, mm - gm);
+    CUBIAS_ST(report, C, mv - gv);
+    CUBIAS_ST(report, 2 * C, gm);
+    CUBIAS_ST(report, 3 * C, gv);
   }
   if (!has) return 0.0;
   if (kind == CUBIAS_DERIVE_VEC_MEAN) return f->mean;

@@ -82,18 +82,18 @@ CUBIAS_HD uint16_t cubias_f32_to_f16(float f) {
 /* Store v into element i of a buffer of dtype (0 f32, 1 f16, 2 bf16). */
 CUBIAS_HD void cubias_store_as(void *buf, int dtype, int64_t i, float v) {
   if (dtype == 0)
-    ((float *)buf)[i] = v;
+    CUBIAS_ST((float *)buf, i, v);
   else if (dtype == 1)
-    ((uint16_t *)buf)[i] = cubias_f32_to_f16(v);
+    CUBIAS_ST((uint16_t *)buf, i, cubias_f32_to_f16(v));
   else
-    ((uint16_t *)buf)[i] = cubias_f32_to_bf16(v);
+    CUBIAS_ST((uint16_t *)buf, i, cubias_f32_to_bf16(v));
 }
 
 /* Load element i of a buffer of dtype as float (exact). */
 CUBIAS_HD float cubias_load_as(const void *buf, int dtype, int64_t i) {
-  if (dtype == 0) return ((const float *)buf)[i];
-  if (dtype == 1) return cubias_f16_to_f32(((const uint16_t *)buf)[i]);
-  return cubias_bf16_to_f32(((const uint16_t *)buf)[i]);
+  if (dtype == 0) return CUBIAS_LD((const float *)buf, i);
+  if (dtype == 1) return cubias_f16_to_f32(CUBIAS_LD((const uint16_t *)buf, i));
+  return cubias_bf16_to_f32(CUBIAS_LD((const uint16_t *)buf, i));
 }
 
 CUBIAS_HD int cubias_isfinite_f(float x) { return fabsf(x) <= FLT_MAX; }

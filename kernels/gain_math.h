@@ -184,7 +184,7 @@ CUBIAS_HD double cubias_gain_fold_chunks(const double *partials, int64_t nchunks
   double v[CUBIAS_MERGE_LANES];
   for (int l = 0; l < CUBIAS_MERGE_LANES; ++l) {
     double s = 0.0;
-    for (int64_t j = l; j < nchunks; j += CUBIAS_MERGE_LANES) s += partials[j];
+    for (int64_t j = l; j < nchunks; j += CUBIAS_MERGE_LANES) s += CUBIAS_LD(partials, j);
     v[l] = s;
   }
   cubias_gain_tree(v, CUBIAS_MERGE_LANES);
@@ -205,13 +205,13 @@ CUBIAS_HD void cubias_gain_pool_lane(const double *count, const double *mean, co
                                      double out[CUBIAS_GAIN_POOL]) {
   for (int k = 0; k < CUBIAS_GAIN_POOL; ++k) out[k] = 0.0;
   for (int64_t c = t; c < C; c += CUBIAS_GAIN_LANES) {
-    double n = count[c];
+    double n = CUBIAS_LD(count, c);
     if (!(n > 0.0)) continue;
-    double m = mean[c], v = var[c];
+    double m = CUBIAS_LD(mean, c), v = CUBIAS_LD(var, c);
     out[0] += n;
     out[1] += cubias_gain_dmul(n, m);
     out[2] += cubias_gain_dmul(n, v);
-    out[3] += dphi ? cubias_gain_dmul(n, dphi[c]) : 0.0;
+    out[3] += dphi ? cubias_gain_dmul(n, CUBIAS_LD(dphi, c)) : 0.0;
     out[4] += cubias_gain_dmul(n, v + cubias_gain_dmul(m, m));
   }
 }

@@ -17,6 +17,19 @@
 #define CUBIAS_HD inline __attribute__((always_inline))
 #endif
 
+/* p[i] as a load or store of device memory, for code the GPU runs (the kernels
+ * and these headers): plainly under nvcc and on the CPU; in the emulated device's
+ * build (tests/emu) each is checked against the buffer p points into
+ * (tests/emu/include/cubias_emu/access.h). */
+#ifdef CUBIAS_EMU
+#include <cubias_emu/access.h>
+#define CUBIAS_LD(p, i) (::cubias_emu::ld((p), (i)))
+#define CUBIAS_ST(p, i, v) (::cubias_emu::st((p), (i), (v)))
+#else
+#define CUBIAS_LD(p, i) ((p)[i])
+#define CUBIAS_ST(p, i, v) ((void)((p)[i] = (v)))
+#endif
+
 /* a / n from an estimate y0 of 1 / n (relative error below 2^-20): two Newton steps
  * and a residual correction, the fast path of IEEE division, correctly rounded for
  * finite numerators with normal quotients, and for zeros (tested on the host with

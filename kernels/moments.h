@@ -57,32 +57,32 @@ CUBIAS_HD cubias_moments_t cubias_moments_load(const void *base, int64_t channel
   const int64_t *i = (const int64_t *)base;
   const double *d = (const double *)base;
   cubias_moments_t m;
-  m.count = i[c];
-  m.nonfinite = i[channels + c];
-  m.positive = i[2 * channels + c];
-  m.mean = d[3 * channels + c];
-  m.m2 = d[4 * channels + c];
-  m.min = d[5 * channels + c];
-  m.max = d[6 * channels + c];
-  m.sphi = d[7 * channels + c];
-  m.sphi2 = d[8 * channels + c];
-  m.sdphi2 = d[9 * channels + c];
+  m.count = CUBIAS_LD(i, c);
+  m.nonfinite = CUBIAS_LD(i, channels + c);
+  m.positive = CUBIAS_LD(i, 2 * channels + c);
+  m.mean = CUBIAS_LD(d, 3 * channels + c);
+  m.m2 = CUBIAS_LD(d, 4 * channels + c);
+  m.min = CUBIAS_LD(d, 5 * channels + c);
+  m.max = CUBIAS_LD(d, 6 * channels + c);
+  m.sphi = CUBIAS_LD(d, 7 * channels + c);
+  m.sphi2 = CUBIAS_LD(d, 8 * channels + c);
+  m.sdphi2 = CUBIAS_LD(d, 9 * channels + c);
   return m;
 }
 
 CUBIAS_HD void cubias_moments_store(void *base, int64_t channels, int64_t c, cubias_moments_t m) {
   int64_t *i = (int64_t *)base;
   double *d = (double *)base;
-  i[c] = m.count;
-  i[channels + c] = m.nonfinite;
-  i[2 * channels + c] = m.positive;
-  d[3 * channels + c] = m.mean;
-  d[4 * channels + c] = m.m2;
-  d[5 * channels + c] = m.min;
-  d[6 * channels + c] = m.max;
-  d[7 * channels + c] = m.sphi;
-  d[8 * channels + c] = m.sphi2;
-  d[9 * channels + c] = m.sdphi2;
+  CUBIAS_ST(i, c, m.count);
+  CUBIAS_ST(i, channels + c, m.nonfinite);
+  CUBIAS_ST(i, 2 * channels + c, m.positive);
+  CUBIAS_ST(d, 3 * channels + c, m.mean);
+  CUBIAS_ST(d, 4 * channels + c, m.m2);
+  CUBIAS_ST(d, 5 * channels + c, m.min);
+  CUBIAS_ST(d, 6 * channels + c, m.max);
+  CUBIAS_ST(d, 7 * channels + c, m.sphi);
+  CUBIAS_ST(d, 8 * channels + c, m.sphi2);
+  CUBIAS_ST(d, 9 * channels + c, m.sdphi2);
 }
 
 #endif /* CUBIAS_MOMENTS_H */

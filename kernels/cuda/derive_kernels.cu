@@ -40,12 +40,12 @@ __global__ void vec_kernel(const void *state, int64_t C, int act, float slope, i
   GRID_STRIDE(c, C) {
     cubias_final_t f = final_at(state, C, c, act, slope);
     const double vc = cubias_derive_vec(kind, &f, act, slope, report ? report + c : nullptr, C);
-    for (int64_t k = 0; k < spatial; ++k) v[c * spatial + k] = vc;
+    for (int64_t k = 0; k < spatial; ++k) CUBIAS_ST(v, c * spatial + k, vc);
   }
 }
 
 __global__ void fill_kernel(double *y, int64_t n, double t) {
-  GRID_STRIDE(i, n) y[i] = t;
+  GRID_STRIDE(i, n) CUBIAS_ST(y, i, t);
 }
 
 // Rows [r0, r0 + R) of W into a packed double block: row-major [R, in] for a
@@ -61,12 +61,12 @@ __global__ void convert_kernel(const void *W, int dtype, int col, int64_t ld, in
       j = e / in;
       i = e - j * in;
     }
-    A[e] = (double)cubias_load_as(W, dtype, cubias_derive_widx(col, ld, r0 + j, i));
+    CUBIAS_ST(A, e, (double)cubias_load_as(W, dtype, cubias_derive_widx(col, ld, r0 + j, i)));
   }
 }
 
 __global__ void store_kernel(const double *y, int64_t n, void *bias, int bdt) {
-  GRID_STRIDE(i, n) cubias_store_as(bias, bdt, i, (float)y[i]);
+  GRID_STRIDE(i, n) cubias_store_as(bias, bdt, i, (float)CUBIAS_LD(y, i));
 }
 
 // ---- centering from pre-activation --------------------------------------
@@ -89,7 +89,7 @@ __global__ void norm_channel_kernel(const void *state, int64_t C, int act, float
   GRID_STRIDE(j, C) {
     cubias_final_t f = final_at(state, C, j, act, slope);
     double k = cubias_derive_norm_factor(&f, sc);
-    factor[j] = k;
+    CUBIAS_ST(factor, j, k);
     if (k == 0.0) {
       if (skipped) atomicAdd(skipped, 1ull);
       continue;
@@ -112,7 +112,7 @@ __global__ void norm_weight_kernel(void *W, int dtype, int col, int64_t ld, int6
       j = e / in;
       i = e - j * in;
     }
-    double k = factor[j];
+    double k = CUBIAS_LD(factor, j);
     if (k == 0.0) continue;
     int64_t w = cubias_derive_widx(col, ld, j, i);
     cubias_store_as(W, dtype, w, (float)(k * (double)cubias_load_as(W, dtype, w)));
@@ -125,9 +125,9 @@ __global__ void sym_init_kernel(const void *state, int64_t C, int act, float slo
                                 double *hw, double *best) {
   GRID_STRIDE(c, C) {
     cubias_final_t f = final_at(state, C, c, act, slope);
-    ctr[c] = f.count > 0.0 ? -0.5 * (f.max + f.min) : NAN;
-    hw[c] = f.count > 0.0 ? 0.5 * (f.max - f.min) : NAN;
-    best[c] = NAN;
+    CUBIAS_ST(ctr, c, f.count > 0.0 ? -0.5 * (f.max + f.min) : NAN);
+    CUBIAS_ST(hw, c, f.count > 0.0 ? 0.5 * (f.max - f.min) : NAN);
+    CUBIAS_ST(best, c, NAN);
   }
 }
 
@@ -141,7 +141,8 @@ __global__ void sym_init_kernel(const void *state, int64_t C, int act, float slo
 // in the same order, so the same bits).
 constexpr int kSymGroup = 9;
 
-__device__ __forceinline__ void sym_tree_store(double *tree, double v, double *out) {
+template <class Tree>
+__device__ __forceinline__ void sym_tree_store(Tree &tree, double v, double *out) {
   const int t = threadIdx.x;
   tree[t] = v;
   __syncthreads();
@@ -149,7 +150,7 @@ __device__ __forceinline__ void sym_tree_store(double *tree, double v, double *o
     if (t < off) tree[t] += tree[t + off];
     __syncthreads();
   }
-  if (t == 0) *out = tree[0];
+  if (t == 0) CUBIAS_ST(out, 0, tree[0]);
   __syncthreads();
 }
 
@@ -157,9 +158,9 @@ __global__ void __launch_bounds__(kBlock)
     sym_partials_kernel(cubias_tensor_t x, cubias_plan_t plan, int act, const double *ctr,
                         const double *hw, double *partials) {
   const int K = CUBIAS_SYM_K;
-  __shared__ double tree[kBlock];
+  CUBIAS_SHARED(double, tree, [kBlock]);
   const int64_t C = x.channels, pair = blockIdx.x, j = pair / C, c = pair - j * C;
-  const double cc = ctr[c], w = hw[c];
+  const double cc = CUBIAS_LD(ctr, c), w = CUBIAS_LD(hw, c);
   const int64_t e0 = j * plan.chunk + threadIdx.x, e1 = min(plan.per_channel, (j + 1) * plan.chunk);
   double *p = partials + (size_t)pair * (K + 1);
   double count = 0.0;
@@ -193,9 +194,9 @@ __global__ void sym_reduce_kernel(const double *partials, int64_t nchunks, int64
   const int K1 = CUBIAS_SYM_K + 1;
   GRID_STRIDE(t, C * K1) {
     const int64_t c = t / K1, q = t - c * K1;
-    double a = acc[t];
-    for (int64_t j = 0; j < nchunks; ++j) a += partials[(size_t)(j * C + c) * K1 + q];
-    acc[t] = a;
+    double a = CUBIAS_LD(acc, t);
+    for (int64_t j = 0; j < nchunks; ++j) a += CUBIAS_LD(partials, (size_t)(j * C + c) * K1 + q);
+    CUBIAS_ST(acc, t, a);
   }
 }
 
@@ -204,15 +205,15 @@ __global__ void sym_select_kernel(const double *acc, int64_t C, double *ctr, dou
   const int K = CUBIAS_SYM_K;
   GRID_STRIDE(c, C) {
     const double *a = acc + (size_t)c * (K + 1);
-    if (!(hw[c] >= 0.0) || !(a[K] > 0.0)) {
-      hw[c] = NAN;
+    if (!(CUBIAS_LD(hw, c) >= 0.0) || !(CUBIAS_LD(a, K) > 0.0)) {
+      CUBIAS_ST(hw, c, NAN);
       continue;
     }
-    double cc = ctr[c], w = hw[c], b;
-    cubias_derive_sym_select(a, a[K], &cc, &w, &b);
-    ctr[c] = cc;
-    hw[c] = w;
-    best[c] = b;
+    double cc = CUBIAS_LD(ctr, c), w = CUBIAS_LD(hw, c), b;
+    cubias_derive_sym_select(a, CUBIAS_LD(a, K), &cc, &w, &b);
+    CUBIAS_ST(ctr, c, cc);
+    CUBIAS_ST(hw, c, w);
+    CUBIAS_ST(best, c, b);
   }
 }
 
@@ -253,12 +254,12 @@ __global__ void revive_constant_kernel(const void *state, int64_t C, int act, fl
 __global__ void __launch_bounds__(kBlock)
     radix_hist_kernel(cubias_tensor_t x, cubias_plan_t plan, int pass, const uint32_t *prefix,
                       unsigned long long *hist) {
-  __shared__ unsigned int bins[CUBIAS_RADIX_BINS];
+  CUBIAS_SHARED(unsigned int, bins, [CUBIAS_RADIX_BINS]);
   for (int b = threadIdx.x; b < CUBIAS_RADIX_BINS; b += blockDim.x) bins[b] = 0u;
   __syncthreads();
   const int64_t C = x.channels, j = blockIdx.x / C, c = blockIdx.x - j * C;
   const int64_t e1 = min(plan.per_channel, (j + 1) * plan.chunk);
-  const uint32_t pf = prefix[c];
+  const uint32_t pf = CUBIAS_LD(prefix, c);
   for (int64_t e = j * plan.chunk + threadIdx.x; e < e1; e += blockDim.x) {
     const int64_t o = e / x.inner, i = e - o * x.inner;
     const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
@@ -268,7 +269,7 @@ __global__ void __launch_bounds__(kBlock)
   }
   __syncthreads();
   for (int b = threadIdx.x; b < CUBIAS_RADIX_BINS; b += blockDim.x)
-    if (bins[b]) atomicAdd(&hist[(size_t)c * CUBIAS_RADIX_BINS + b], (unsigned long long)bins[b]);
+    if (bins[b]) atomicAdd(hist + (size_t)c * CUBIAS_RADIX_BINS + b, (unsigned long long)bins[b]);
 }
 
 __global__ void radix_step_kernel(const unsigned long long *hist, int64_t C, int pass, double p,
@@ -277,16 +278,16 @@ __global__ void radix_step_kernel(const unsigned long long *hist, int64_t C, int
     const unsigned long long *hc = hist + (size_t)c * CUBIAS_RADIX_BINS;
     if (pass == 0) {
       unsigned long long n = 0;
-      for (int d = 0; d < CUBIAS_RADIX_BINS; ++d) n += hc[d];
-      prefix[c] = 0u;
-      rank[c] = n ? cubias_derive_rank(p, (int64_t)n) : 0;
+      for (int d = 0; d < CUBIAS_RADIX_BINS; ++d) n += CUBIAS_LD(hc, d);
+      CUBIAS_ST(prefix, c, 0u);
+      CUBIAS_ST(rank, c, n ? cubias_derive_rank(p, (int64_t)n) : 0);
     }
-    if (rank[c] > 0) {
-      uint32_t pf = prefix[c];
-      int64_t r = rank[c];
+    if (CUBIAS_LD(rank, c) > 0) {
+      uint32_t pf = CUBIAS_LD(prefix, c);
+      int64_t r = CUBIAS_LD(rank, c);
       cubias_derive_radix_step(hc, pass, &pf, &r);
-      prefix[c] = pf;
-      rank[c] = r;
+      CUBIAS_ST(prefix, c, pf);
+      CUBIAS_ST(rank, c, r);
     }
   }
 }
@@ -297,21 +298,24 @@ __global__ void revive_quantile_kernel(const void *state, int64_t C, int act, fl
   GRID_STRIDE(c, C) {
     cubias_final_t f = final_at(state, C, c, act, slope);
     double b0 = (double)cubias_load_as(bias, bdt, c), b1 = b0;
-    if (rank[c] > 0) {
-      double d = cubias_derive_revive_shift(cubias_derive_unkey(prefix[c]), margin);
+    if (CUBIAS_LD(rank, c) > 0) {
+      double d = cubias_derive_revive_shift(cubias_derive_unkey(CUBIAS_LD(prefix, c)), margin);
       if (d > 0.0) b1 = cubias_derive_store_ceil(bias, bdt, c, b0 + d);
     }
     count_dead(f, b0, b1, dead);
   }
 }
 
-// Workspace carving: 256-byte aligned slices.
+// Workspace carving: 256-byte aligned slices, each a buffer of its own to the
+// emulated device (cubias_slices) while the carver lives.
 struct Carver {
   char *base;
+  cubias_slices sl;
   size_t off = 0;
   template <class T>
   T *take(size_t n) {
     T *p = (T *)(base + off);
+    sl.mark(p, n * sizeof(T));
     off += (n * sizeof(T) + 255) / 256 * 256;
     return p;
   }
@@ -361,7 +365,7 @@ cubias_status_t cubias_cuda_derive_gemv(cubias_handle_t h, cubias_stats_t s, int
   cublasHandle_t blas = nullptr;
   cubias_status_t st = get_blas(h, &blas);
   if (st) return st;
-  Carver cv{(char *)ws};
+  Carver cv{(char *)ws, {stream_of(h)}};
   double *v = cv.take<double>(in), *y = cv.take<double>(out), *A = cv.take<double>(R * in);
   cudaStream_t stm = stream_of(h);
   cubias_launch<vec_kernel>(grid_for(s->channels), kBlock, 0, stm, s->state, s->channels, s->act,
@@ -405,6 +409,8 @@ cubias_status_t cubias_cuda_derive_normalize(cubias_handle_t h, cubias_stats_t s
   cudaStream_t stm = stream_of(h);
   if (skipped && (st = cuda_ok(h, cudaMemsetAsync(skipped, 0, 8, stm), where))) return st;
   double *factor = (double *)ws;
+  cubias_slices sl{stm};
+  sl.mark(factor, C * 8);
   cubias_launch<norm_channel_kernel>(grid_for(C), kBlock, 0, stm, s->state, C, s->act, s->slope, sc,
                                      t, bias, bdt, factor, (unsigned long long *)skipped);
   cubias_launch<norm_weight_kernel>(grid_for(W->out * W->in), kBlock, 0, stm, W->data,
@@ -429,7 +435,7 @@ cubias_status_t cubias_cuda_derive_symmetric(cubias_handle_t h, int act, cubias_
     return cubias_workspace_answer(
         ws_bytes, 3 * aligned(C * 8) + aligned(C * K1 * 8) + aligned(max_partials * K1 * 8));
   cubias_status_t st;
-  Carver cv{(char *)ws};
+  Carver cv{(char *)ws, {stream_of(h)}};
   double *ctr = cv.take<double>(C), *hw = cv.take<double>(C), *best = cv.take<double>(C);
   double *acc = cv.take<double>(C * K1), *partials = cv.take<double>(max_partials * K1);
   cudaStream_t stm = stream_of(h);
@@ -475,7 +481,7 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
   const size_t hist_bytes = (size_t)C * CUBIAS_RADIX_BINS * 8;
   if (!ws) return cubias_workspace_answer(ws_bytes, aligned(hist_bytes) + aligned(C * 4) + aligned(C * 8));
   cubias_status_t st;
-  Carver cv{(char *)ws};
+  Carver cv{(char *)ws, {stream_of(h)}};
   unsigned long long *hist = cv.take<unsigned long long>((size_t)C * CUBIAS_RADIX_BINS);
   uint32_t *prefix = cv.take<uint32_t>(C);
   int64_t *rank = cv.take<int64_t>(C);

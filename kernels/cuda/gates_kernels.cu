@@ -10,11 +10,20 @@
 #include "../gates_math.h"
 #include "cuda_util.cuh"
 
+#ifdef CUBIAS_EMU
+inline void cubias_emu_pointers(const cubias_gate_params_t &, cubias_emu::PtrList &) {}
+#endif
+
 namespace {
 
 struct SegTable {
   cubias_gate_seg_t s[CUBIAS_GATE_MAX_SEGS];
 };
+#ifdef CUBIAS_EMU
+inline void cubias_emu_pointers(const SegTable &t, cubias_emu::PtrList &l) {
+  for (const cubias_gate_seg_t &s : t.s) l.add(s.ptr);  // unused entries are null
+}
+#endif
 
 // blockIdx.y: segment; x: units j.
 __global__ void gates_kernel(SegTable t, int64_t H, cubias_gate_params_t p, int dtype) {
@@ -43,7 +52,7 @@ cubias_status_t cubias_cuda_gates_write(cubias_handle_t h, const cubias_gate_seg
   if (gx > 1024) gx = 1024;
   for (int s0 = 0; s0 < nseg; s0 += CUBIAS_GATE_MAX_SEGS) {
     const int ns = nseg - s0 < CUBIAS_GATE_MAX_SEGS ? nseg - s0 : CUBIAS_GATE_MAX_SEGS;
-    SegTable t;
+    SegTable t = {};
     for (int i = 0; i < ns; ++i) t.s[i] = segs[s0 + i];
     dim3 grid((unsigned)gx, (unsigned)ns);
     cubias_launch<gates_kernel>(grid, 256, 0, stream_of(h), t, H, *p, dtype);

@@ -14,7 +14,7 @@ __global__ void mask_kernel(int flags, const int32_t *lengths, int64_t rows, int
                             int dtype) {
   for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
     const int64_t b = r / tq, i = r - b * tq;
-    const int64_t len = (flags & CUBIAS_MASK_BIT_PADDING) ? (int64_t)lengths[b] : tk;
+    const int64_t len = (flags & CUBIAS_MASK_BIT_PADDING) ? (int64_t)CUBIAS_LD(lengths, b) : tk;
     const int64_t end = cubias_mask_row_end(flags, len, i, tk, off);
     for (int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; j < tk;
          j += (int64_t)gridDim.x * blockDim.x)

@@ -26,6 +26,18 @@ struct Alloc {
 };
 // The live allocation that holds [p, p + bytes) (p == end allowed for bytes == 0).
 bool find_alloc(const void *p, Alloc *out);
+// The logical buffer a kernel's pointer `base` points into: the workspace slice
+// marked with cubias_emu_mark_buffer that holds it, else its whole allocation.
+struct Buffer {
+  uintptr_t lo = 0, hi = 0;
+  int device = -1;
+  bool slice = false;
+  bool cacheable = false;  // a slice, or an allocation that holds none
+};
+bool find_buffer(const void *base, Buffer *out);
+bool find_locked_public(const void *p, size_t bytes);  // [p, p + bytes) in one allocation
+void mark_buffer(const void *p, size_t bytes);
+void clear_buffers(const void *p);  // every slice of p's allocation
 int current_device();
 int device_count();
 // Every runtime entry point says so first: the process has touched CUDA, and

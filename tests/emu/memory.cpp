@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <atomic>
+#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -38,6 +39,59 @@ void invalidate_captures();
 bool find_alloc(const void *p, Alloc *out) {
   std::lock_guard<std::mutex> lock(g_mu);
   return find_locked((uintptr_t)p, 0, out);
+}
+
+// ---- logical buffers inside an allocation (workspace slices) ------------------
+// A kernel's access p[i] must stay inside the slice that p points into, so an
+// overrun from one slice into the next (partials into flags) is a fault though
+// the allocation holds both.
+namespace {
+std::map<uintptr_t, uintptr_t> g_slices;  // lo -> hi, each inside one allocation
+
+void erase_slices(uintptr_t lo, uintptr_t hi) {  // every slice overlapping [lo, hi)
+  auto it = g_slices.upper_bound(lo);
+  if (it != g_slices.begin() && std::prev(it)->second > lo) --it;
+  while (it != g_slices.end() && it->first < hi) it = g_slices.erase(it);
+}
+}  // namespace
+
+bool find_buffer(const void *base, Buffer *out) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  const uintptr_t b = (uintptr_t)base;
+  Alloc al;
+  if (!find_locked(b, 0, &al)) return false;
+  out->lo = al.lo;
+  out->hi = al.lo + al.bytes;
+  out->device = al.device;
+  out->slice = false;
+  auto it = g_slices.upper_bound(b);
+  if (it != g_slices.begin() && b < (--it)->second && it->first >= al.lo) {
+    out->lo = it->first;
+    out->hi = it->second;
+    out->slice = true;
+  }
+  const auto in = g_slices.lower_bound(al.lo);
+  out->cacheable = out->slice || in == g_slices.end() || in->first >= al.lo + al.bytes;
+  return true;
+}
+
+bool find_locked_public(const void *p, size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return find_locked((uintptr_t)p, bytes, nullptr);
+}
+
+void clear_buffers(const void *p) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  Alloc al;
+  if (find_locked((uintptr_t)p, 0, &al)) erase_slices(al.lo, al.lo + al.bytes);
+}
+
+void mark_buffer(const void *p, size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  const uintptr_t lo = (uintptr_t)p;
+  if (!bytes || !find_locked(lo, bytes, nullptr)) return;  // checked by the caller
+  erase_slices(lo, lo + bytes);
+  g_slices[lo] = lo + bytes;
 }
 
 }  // namespace cubias_emu
@@ -91,6 +145,7 @@ cudaError_t cudaFree(void *p) {
     auto it = g_allocs.find((uintptr_t)p);
     if (it == g_allocs.end()) return cudaErrorInvalidValue;
     g_live_bytes[it->second.device] -= it->second.bytes ? (it->second.bytes + 255) / 256 * 256 : 256;
+    erase_slices(it->second.lo, it->second.lo + it->second.bytes);
     g_allocs.erase(it);
   }
   free(p);
@@ -136,6 +191,27 @@ cudaError_t cudaPointerGetAttributes(cudaPointerAttributes *attr, const void *p)
     attr->hostPointer = (void *)p;
   }
   return cudaSuccess;
+}
+
+// A slice of an allocation that kernels must treat as a buffer of its own, in
+// stream order with the launches (a capture records it).
+void cubias_emu_mark_buffer(cudaStream_t s, const void *p, size_t bytes) {
+  // CUBIAS_EMU_SLICES=0: no slices (each allocation one buffer), to show what the
+  // slice check alone catches (tests/emu/README.md).
+  static const bool off = [] {
+    const char *e = getenv("CUBIAS_EMU_SLICES");
+    return e && !strcmp(e, "0");
+  }();
+  if (!p || !bytes || off) return;
+  if (!find_locked_public(p, bytes)) {
+    report("emulated device: cubias_emu_mark_buffer of a range outside every allocation");
+    return;
+  }
+  enqueue(s, [p, bytes]() { mark_buffer(p, bytes); });
+}
+
+void cubias_emu_clear_buffers(cudaStream_t s, const void *p) {
+  enqueue(s, [p]() { clear_buffers(p); });
 }
 
 }  // extern "C"

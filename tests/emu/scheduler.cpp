@@ -8,12 +8,14 @@
 // Blocks run on one worker thread, whose thread-local storage is the shared
 // memory (see __shared__ in cubias_emu/device.h); the launching thread waits.
 #include <link.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -100,9 +102,13 @@ struct Run {
   bool faulted = false;
   std::string fault;
   Rng rng;
+  // The checked __shared__ arrays the kernel touched (start, bytes) and their sum:
+  // with the launch's dynamic shared memory at most 48 KB, as on the card.
+  std::vector<std::pair<const void *, size_t>> shared_seen;
+  size_t shared_static = 0;
 };
 Run g_run;
-Alloc g_last;  // the allocation of the previous checked access (a cache)
+Buffer g_last;  // the buffer of the previous checked access (a cache)
 std::recursive_mutex g_kernel_mu;
 
 // The kernels' tallies in this test (cubias_emu_kernel_tally), and the running
@@ -342,6 +348,32 @@ bool run_block(uint3 bidx, unsigned char poison) {
 
 // ---- device-side entry points (cubias_emu/device.h) ----------------------------
 
+namespace {
+pthread_t g_worker_thread;
+std::atomic<bool> g_have_worker{false};
+// The launch's dynamic shared memory (extern __shared__): on the worker, part of
+// the thread-local block that is poisoned at the start of every block.
+thread_local unsigned char g_dynamic_shared[48 * 1024] __attribute__((aligned(16)));
+constexpr size_t kSharedPerBlock = 48 * 1024;
+
+bool on_kernel_thread() {
+  return g_have_worker.load(std::memory_order_relaxed) &&
+         pthread_equal(pthread_self(), g_worker_thread) && g_run.cur;
+}
+
+void note_shared(const void *lo, size_t bytes) {
+  if (lo == g_dynamic_shared) return;  // the launch's smem, counted below
+  for (const auto &s : g_run.shared_seen)
+    if (s.first == lo) return;
+  g_run.shared_seen.emplace_back(lo, bytes);
+  g_run.shared_static += bytes;
+  if (g_run.shared_static + g_run.grid->smem > kSharedPerBlock)
+    fault("%zu bytes of static __shared__ arrays (%zu arrays so far) and %zu of dynamic shared "
+          "memory: over the 48 KB a block may hold", g_run.shared_static, g_run.shared_seen.size(),
+          g_run.grid->smem);
+}
+}  // namespace
+
 void fault(const char *fmt, ...) {
   char buf[512];
   va_list ap;
@@ -408,30 +440,55 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width) {
   return f->result;
 }
 
-void check_access(const void *p, size_t bytes, size_t align, const char *what) {
-  const uintptr_t a = (uintptr_t)p;
+// The one hook of every checked access (cubias_emu/access.h). On a thread that
+// runs no kernel (the CPU backend shares the math headers) it does nothing.
+void check_access(const void *base, size_t base_bytes, const void *p, size_t bytes, size_t align,
+                  const char *what) {
+  if (!on_kernel_thread()) return;
+  const uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
   if (align > 1 && a % align)
     fault("%s of %zu bytes at %p: misaligned (needs %zu-byte alignment)", what, bytes, p, align);
+  if (base_bytes) {  // a __shared__ array (CUBIAS_SHARED) or the dynamic shared memory
+    if (a < b || a + bytes > b + base_bytes)
+      fault("%s of %zu bytes at %p: outside its %zu-byte __shared__ array at %p", what, bytes, p,
+            base_bytes, base);
+    note_shared(base, base_bytes);
+    return;
+  }
   const uintptr_t s0 = (uintptr_t)g_shared_lo, s1 = (uintptr_t)g_shared_hi;
-  if (a >= s0 && a + bytes <= s1) return;
-  Alloc &last = g_last;
-  if (!(a >= last.lo && a + bytes <= last.lo + last.bytes && last.bytes)) {
-    Alloc al;
-    if (!find_alloc(p, &al))
+  if (b >= s0 && b < s1) {  // a plain __shared__ array (the emulator's own tests)
+    if (a >= s0 && a + bytes <= s1) return;
+    fault("%s of %zu bytes at %p: leaves shared memory", what, bytes, p);
+  }
+  Buffer &buf = g_last;
+  if (!(b >= buf.lo && b < buf.hi)) {
+    if (!find_buffer(base, &buf)) {
+      buf = Buffer{};
       fault("%s of %zu bytes at %p: not in any emulated device allocation (a host pointer, freed "
             "memory, or out of bounds)", what, bytes, p);
-    if (a + bytes > al.lo + al.bytes)
-      fault("%s of %zu bytes at %p: past the end of a %zu-byte allocation", what, bytes, p,
-            al.bytes);
-    last = al;
+    }
   }
-  if (last.device != g_run.grid->device)
-    fault("%s at %p: memory of device %d, kernel runs on device %d", what, p, last.device,
+  if (a < buf.lo || a + bytes > buf.hi) {
+    const Buffer bad = buf;
+    buf = Buffer{};
+    fault("%s of %zu bytes at %p: outside the %zu-byte %s at %p that its pointer %p points into",
+          what, bytes, p, (size_t)(bad.hi - bad.lo), bad.slice ? "workspace slice" : "allocation",
+          (const void *)bad.lo, base);
+  }
+  if (buf.device != g_run.grid->device)
+    fault("%s at %p: memory of device %d, kernel runs on device %d", what, p, buf.device,
           g_run.grid->device);
+  if (!buf.cacheable) buf = Buffer{};  // a pointer between the slices of an allocation
+}
+
+void *dynamic_shared(size_t *bytes) {
+  if (!on_kernel_thread()) fault("dynamic shared memory outside a kernel");
+  *bytes = g_run.grid->smem;
+  return g_dynamic_shared;
 }
 
 void check_atomic(const void *p, size_t bytes, const char *what) {
-  check_access(p, bytes, bytes, what);
+  check_access(p, 0, p, bytes, bytes, what);
   const uintptr_t a = (uintptr_t)p;
   if (!(a >= (uintptr_t)g_shared_lo && a + bytes <= (uintptr_t)g_shared_hi)) ++g_atomic_hits[a];
 }
@@ -500,9 +557,10 @@ void run_grid(const Grid &g) {
     if (bad) {
       char msg[512];
       snprintf(msg, sizeof msg,
-               "emulated device fault in kernel %s (launch #%llu, device %d): pointer argument "
-               "#%d (%p) is %s",
-               g.kernel.c_str(), (unsigned long long)g.launch_no, g.device, a.index, a.p, bad);
+               "emulated device fault in kernel %s (launch #%llu, device %d): %s #%d (%p) is %s",
+               g.kernel.c_str(), (unsigned long long)g.launch_no, g.device,
+               a.in_struct ? "a pointer in struct argument" : "pointer argument", a.index, a.p,
+               bad);
       set_sticky(cudaErrorIllegalAddress);
       report(msg);
       return;
@@ -514,7 +572,9 @@ void run_grid(const Grid &g) {
 #endif
   g_run.stacks_dirty = false;
   g_run.grid = &g;
-  g_last = Alloc{};
+  g_last = Buffer{};
+  g_run.shared_seen.clear();
+  g_run.shared_static = 0;
   g_run.faulted = false;
   g_run.fault.clear();
   g_run.nthreads = (int)(g.block.x * g.block.y * g.block.z);
@@ -571,6 +631,8 @@ Worker *g_worker = nullptr;  // never destroyed: the thread waits on it until ex
 
 void worker_main() {
   dl_iterate_phdr(find_tls, nullptr);
+  g_worker_thread = pthread_self();
+  g_have_worker = true;
   for (;;) {
     std::unique_lock<std::mutex> lock(g_worker->mu);
     g_worker->cv.wait(lock, [] { return g_worker->job; });

@@ -74,6 +74,13 @@ typedef struct cubias_emu_kernel_tally {
 // The tally of the kernel named `kernel` as the launch helper names it
 // ("radix_hist_kernel"; all zero when it did not run).
 cubias_emu_kernel_tally_t cubias_emu_kernel_tally(const char *kernel);
+// Marks [p, p + bytes), a slice of one allocation (a workspace carved into
+// buffers), as a buffer of its own: a kernel access p[i] through a pointer into
+// it that leaves it is a fault. In stream order with the launches on s;
+// replaces the slices it overlaps; cudaFree drops them.
+void cubias_emu_mark_buffer(cudaStream_t s, const void *p, size_t bytes);
+// Drops every slice of the allocation holding p, in stream order on s.
+void cubias_emu_clear_buffers(cudaStream_t s, const void *p);
 }
 
 // The typed overloads the real header offers C++ callers.

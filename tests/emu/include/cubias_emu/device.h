@@ -11,6 +11,7 @@
 
 #include <type_traits>
 
+#include "access.h"
 #include "types.h"
 
 #define __global__
@@ -37,9 +38,8 @@ namespace cubias_emu {
 // A device fault (misaligned or stray access, bad intrinsic use): reported as a
 // test failure naming the kernel, block and thread; the kernel is abandoned.
 [[noreturn]] void fault(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-// The address range [p, p + bytes) must be aligned to `align` and lie inside one
-// live allocation of the current device or inside shared memory.
-void check_access(const void *p, size_t bytes, size_t align, const char *what);
+// check_access (access.h) is the one hook every checked access passes through:
+// the accessors, the cache-hinted loads below and the atomics.
 // An atomic's access: checked as above (aligned to its size); one on device
 // memory, not __shared__, is counted for the kernel's tally (cubias_emu_kernel_tally).
 void check_atomic(const void *p, size_t bytes, const char *what);
@@ -111,22 +111,22 @@ inline unsigned __activemask() { return cubias_emu::existing_lanes(); }
 // Read-only and streaming loads: checked for alignment and for the memory they touch.
 template <class T>
 inline T __ldg(const T *p) {
-  cubias_emu::check_access(p, sizeof(T), alignof(T), "__ldg");
+  cubias_emu::check_access(p, 0, p, sizeof(T), alignof(T), "__ldg");
   return *p;
 }
 template <class T>
 inline T __ldcs(const T *p) {
-  cubias_emu::check_access(p, sizeof(T), alignof(T), "__ldcs");
+  cubias_emu::check_access(p, 0, p, sizeof(T), alignof(T), "__ldcs");
   return *p;
 }
 template <class T>
 inline T __ldcg(const T *p) {
-  cubias_emu::check_access(p, sizeof(T), alignof(T), "__ldcg");
+  cubias_emu::check_access(p, 0, p, sizeof(T), alignof(T), "__ldcg");
   return *p;
 }
 template <class T>
 inline void __stcs(T *p, T v) {
-  cubias_emu::check_access(p, sizeof(T), alignof(T), "__stcs");
+  cubias_emu::check_access(p, 0, p, sizeof(T), alignof(T), "__stcs");
   *p = v;
 }
 

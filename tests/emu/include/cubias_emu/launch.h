@@ -7,16 +7,37 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "types.h"
 
 namespace cubias_emu {
 
-// A pointer argument of a launch, checked against the allocation registry.
+// A pointer argument of a launch, or a pointer inside a struct argument (in_struct),
+// checked against the allocation registry.
 struct PtrArg {
   int index;
   const void *p;
+  bool in_struct = false;
 };
+
+// The device pointers a struct argument carries are checked at launch like
+// pointer arguments. Every struct (class) argument type lists them with
+//   void cubias_emu_pointers(const T &v, cubias_emu::PtrList &out)   (found by ADL)
+// calling out.add(p) for each (an empty body when it holds none): a struct
+// argument without one does not compile in the emulated build.
+struct PtrList {
+  std::vector<PtrArg> *out;
+  int index;
+  void add(const void *p) { out->push_back(PtrArg{index, p, true}); }
+};
+
+template <class T, class = void>
+struct lists_pointers : std::false_type {};
+template <class T>
+struct lists_pointers<T, std::void_t<decltype(cubias_emu_pointers(std::declval<const T &>(),
+                                                                  std::declval<PtrList &>()))>>
+    : std::true_type {};
 
 // Checks the configuration (limits as a device enforces them: the failure names
 // the kernel), then runs body on every thread of every block, or records the
@@ -26,8 +47,16 @@ void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStrea
             const PtrArg *ptrs, int nptrs, std::function<void()> body);
 
 template <class T>
-inline void note_ptr(PtrArg *out, int &n, int index, const T &v) {
-  if constexpr (std::is_pointer<T>::value) out[n++] = PtrArg{index, (const void *)v};
+inline void note_ptr(std::vector<PtrArg> &out, int index, const T &v) {
+  if constexpr (std::is_pointer<T>::value) {
+    out.push_back(PtrArg{index, (const void *)v});
+  } else if constexpr (std::is_class<T>::value) {
+    static_assert(lists_pointers<T>::value,
+                  "a struct kernel argument must list its device pointers: declare "
+                  "cubias_emu_pointers(const T &, cubias_emu::PtrList &) (cubias_emu/launch.h)");
+    PtrList l{&out, index};
+    cubias_emu_pointers(v, l);
+  }
 }
 
 template <class... P, class... A>
@@ -35,15 +64,14 @@ inline void launch_kernel(void (*k)(P...), const char *signature, dim3 grid, dim
                           size_t smem, cudaStream_t stream, A &&...a) {
   static_assert(sizeof...(P) == sizeof...(A), "kernel argument count");
   std::tuple<std::decay_t<P>...> args(static_cast<std::decay_t<P>>(std::forward<A>(a))...);
-  PtrArg ptrs[sizeof...(P) + 1];
-  int n = 0;
+  std::vector<PtrArg> ptrs;
   std::apply(
       [&](const auto &...v) {
         int i = 0;
-        (note_ptr(ptrs, n, i++, v), ...);
+        (note_ptr(ptrs, i++, v), ...);
       },
       args);
-  launch(signature, grid, block, smem, stream, ptrs, n,
+  launch(signature, grid, block, smem, stream, ptrs.data(), (int)ptrs.size(),
          [k, args]() { std::apply(k, args); });
 }
 
