@@ -16,6 +16,7 @@ namespace cubias_emu {
 struct PtrArg {
   int index;
   const void *p;
+  bool readonly = false;  // a pointer to const: the kernel does not write through it
 };
 
 // Checks the configuration (limits as a device enforces them: the failure names
@@ -27,7 +28,8 @@ void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStrea
 
 template <class T>
 inline void note_ptr(PtrArg *out, int &n, int index, const T &v) {
-  if constexpr (std::is_pointer<T>::value) out[n++] = PtrArg{index, (const void *)v};
+  if constexpr (std::is_pointer<T>::value)
+    out[n++] = PtrArg{index, (const void *)v, std::is_const<std::remove_pointer_t<T>>::value};
 }
 
 template <class... P, class... A>
