@@ -340,16 +340,65 @@ void start_block(Block &b, uint3 bidx, unsigned char poison) {
   }
 }
 
+// The shared memory a kernel uses, in 1 KB chunks: those that any of its blocks
+// left different from the poison pattern. The TLS block holds every kernel's
+// arrays (hundreds of KB), so a switch between resident blocks copies only
+// these chunks once they are known (a kernel's first block to finish makes them
+// known; until then, and for chunks found later, whole copies).
+constexpr size_t kChunk = 1024;
+struct Footprint {
+  bool known = false;
+  std::vector<uint8_t> chunk;
+  std::vector<std::pair<size_t, size_t>> runs;  // (offset, bytes) of the chunks, merged
+};
+std::unordered_map<std::string, Footprint> g_footprints;
+Footprint *g_fp = nullptr;  // the running grid's, when blocks are resident together
+
+void copy_shared(unsigned char *dst, const unsigned char *src) {
+  const size_t n = (size_t)(g_shared_hi - g_shared_lo);
+  if (!g_fp || !g_fp->known) {
+    memcpy(dst, src, n);
+    return;
+  }
+  for (const auto &r : g_fp->runs) memcpy(dst + r.first, src + r.first, r.second);
+}
+
+// At the end of a block (its shared memory in place): the chunks it changed join
+// the kernel's footprint.
+void note_footprint(unsigned char poison) {
+  Footprint &fp = *g_fp;
+  const size_t n = (size_t)(g_shared_hi - g_shared_lo), nc = (n + kChunk - 1) / kChunk;
+  static unsigned char pz[kChunk];
+  memset(pz, poison, kChunk);
+  fp.chunk.resize(nc);
+  bool added = !fp.known;
+  for (size_t c = 0; c < nc; ++c)
+    if (!fp.chunk[c] && memcmp(g_shared_lo + c * kChunk, pz, std::min(kChunk, n - c * kChunk))) {
+      fp.chunk[c] = 1;
+      added = true;
+    }
+  fp.known = true;
+  if (!added) return;
+  fp.runs.clear();
+  for (size_t c = 0; c < nc; ++c) {
+    if (!fp.chunk[c]) continue;
+    const size_t off = c * kChunk, len = std::min(kChunk, n - off);
+    if (!fp.runs.empty() && fp.runs.back().first + fp.runs.back().second == off)
+      fp.runs.back().second += len;
+    else
+      fp.runs.emplace_back(off, len);
+  }
+}
+
 // Puts block b's shared memory in place (the worker's TLS block), saving the
 // previous block's.
 void load_block(Block &b) {
   g_run.b = &b;
   blockIdx = b.idx;
   if (g_run.loaded == &b) return;
-  const size_t n = (size_t)(g_shared_hi - g_shared_lo);
-  if (!n) return;
-  if (g_run.loaded && g_run.loaded->active) memcpy(g_run.loaded->shared.data(), g_shared_lo, n);
-  memcpy(g_shared_lo, b.shared.data(), n);
+  if (g_shared_hi == g_shared_lo) return;
+  if (g_run.loaded && g_run.loaded->active) copy_shared(g_run.loaded->shared.data(), g_shared_lo);
+  copy_shared(g_shared_lo, b.shared.data());
   g_run.loaded = &b;
 }
 
@@ -632,22 +681,26 @@ void run_blocks() {
   };
   // Resident blocks: one at a time, or under a preemptive schedule as many as
   // fit 2048 threads (an SM's), at most 8, interleaved round by round in a
-  // seeded order.
+  // seeded order: after each round another block runs with probability 1/4
+  // (a switch copies the shared memory out and in: the cost of the mode).
   const uint64_t fit = preempt_rate() ? std::max(1, std::min(8, 2048 / g_run.nthreads)) : 1;
   const int resident = (int)std::min<uint64_t>(nb, fit);
   if ((int)g_run.slots.size() < resident) g_run.slots.resize(resident);
   g_run.loaded = nullptr;
   g_run.resident = resident;
+  g_fp = resident > 1 ? &g_footprints[g.kernel] : nullptr;
   for (int i = 0; i < resident; ++i) start_block(g_run.slots[i], next_block(), poison);
-  int live = resident;
+  int live = resident, pick = 0;
   while (live > 0) {
-    int pick = resident == 1 ? 0 : (int)(g_run.rng() % (uint64_t)resident);
+    if (resident > 1 && (!g_run.slots[pick].active || g_run.rng() % 4 == 0))
+      pick = (int)(g_run.rng() % (uint64_t)resident);
     while (!g_run.slots[pick].active) pick = (pick + 1) % resident;
     Block &blk = g_run.slots[pick];
     load_block(blk);
     const Step st = step_block(blk);
     if (st == kFault) break;
     if (st == kBlockDone) {
+      if (g_fp) note_footprint(poison);
       if (started < nb) start_block(blk, next_block(), poison);
       else blk.active = false, --live;
     }

@@ -332,6 +332,34 @@ TEST(EmuDevice, PreemptiveScheduleLosesPlainUpdatesAndKeepsAtomics) {
   EXPECT_FALSE(off.interleaved);
 }
 
+// Each resident block keeps its own shared memory across preemptions.
+__global__ void own_shared_kernel(const int *g, int *out) {
+  __shared__ int sm[64];
+  sm[threadIdx.x] = (int)(blockIdx.x * 1000 + threadIdx.x);
+  int s = 0;
+  for (int i = 0; i < 8; ++i) s += __ldg(g + i);  // preemption points
+  __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = sm[(threadIdx.x + 1) % blockDim.x] + s;
+}
+
+TEST(EmuDevice, ResidentBlocksKeepTheirOwnSharedMemory) {
+  const int blocks = 6, n = 64;
+  const int old = cubias_emu::set_preempt(2);
+  int *g = device_array<int>(8), *d = device_array<int>(blocks * n);
+  ASSERT_EQ(cudaMemset(g, 0, 32), cudaSuccess);
+  for (int rep = 0; rep < 3; ++rep) {  // (the second launch copies only the kernel's chunks)
+    launch<own_shared_kernel>("own_shared_kernel", blocks, n, (const int *)g, d);
+    std::vector<int> h(blocks * n);
+    ASSERT_EQ(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+    for (int b = 0; b < blocks; ++b)
+      for (int t = 0; t < n; ++t) ASSERT_EQ(h[b * n + t], b * 1000 + (t + 1) % n) << rep;
+  }
+  EXPECT_TRUE(run_race(2).interleaved);
+  cubias_emu::set_preempt(old);
+  cudaFree(g);
+  cudaFree(d);
+}
+
 // ---- asynchronous streams (CUBIAS_EMU_ASYNC, on unless 0) --------------------------
 
 __global__ void add_kernel(int *p, int v) { p[threadIdx.x] += v; }
