@@ -305,6 +305,8 @@ std::string block_states() {
 
 int g_stacks_taken = 0;  // fiber stacks handed to the slots (each keeps its own)
 
+void scan_footprint();
+
 // Makes `bidx` the block of slot `b`: fresh threads, shared memory poisoned.
 void start_block(Block &b, uint3 bidx, unsigned char poison) {
   const Grid &g = *g_run.grid;
@@ -335,49 +337,46 @@ void start_block(Block &b, uint3 bidx, unsigned char poison) {
     if (bytes) memset(g_shared_lo, poison, bytes);
     g_run.loaded = &b;
   } else {
-    if (g_run.loaded == &b) g_run.loaded = nullptr;
+    if (g_run.loaded == &b) {  // a finished block's chunks are the kernel's too
+      scan_footprint();
+      g_run.loaded = nullptr;
+    }
     b.shared.assign(bytes, poison);
   }
 }
 
-// The shared memory a kernel uses, in 1 KB chunks: those that any of its blocks
-// left different from the poison pattern. The TLS block holds every kernel's
-// arrays (hundreds of KB), so a switch between resident blocks copies only
-// these chunks once they are known (a kernel's first block to finish makes them
-// known; until then, and for chunks found later, whole copies).
+// The shared memory a kernel uses, in 1 KB chunks: those any of its blocks held
+// different from the poison pattern when it was switched out. The TLS block holds
+// every kernel's arrays (hundreds of KB), so a switch between resident blocks
+// scans the other chunks (reading, not copying) and copies only these. Exact: a
+// chunk outside the footprint holds the poison pattern in every block's state.
 constexpr size_t kChunk = 1024;
 struct Footprint {
-  bool known = false;
   std::vector<uint8_t> chunk;
   std::vector<std::pair<size_t, size_t>> runs;  // (offset, bytes) of the chunks, merged
 };
 std::unordered_map<std::string, Footprint> g_footprints;
-Footprint *g_fp = nullptr;  // the running grid's, when blocks are resident together
+Footprint *g_fp = nullptr;  // the running grid's
+unsigned char g_poison = 0;
 
 void copy_shared(unsigned char *dst, const unsigned char *src) {
-  const size_t n = (size_t)(g_shared_hi - g_shared_lo);
-  if (!g_fp || !g_fp->known) {
-    memcpy(dst, src, n);
-    return;
-  }
   for (const auto &r : g_fp->runs) memcpy(dst + r.first, src + r.first, r.second);
 }
 
-// At the end of a block (its shared memory in place): the chunks it changed join
-// the kernel's footprint.
-void note_footprint(unsigned char poison) {
+// Before the running block's shared memory is saved: chunks it changed join the
+// kernel's footprint.
+void scan_footprint() {
   Footprint &fp = *g_fp;
   const size_t n = (size_t)(g_shared_hi - g_shared_lo), nc = (n + kChunk - 1) / kChunk;
   static unsigned char pz[kChunk];
-  memset(pz, poison, kChunk);
+  memset(pz, g_poison, kChunk);
   fp.chunk.resize(nc);
-  bool added = !fp.known;
+  bool added = false;
   for (size_t c = 0; c < nc; ++c)
     if (!fp.chunk[c] && memcmp(g_shared_lo + c * kChunk, pz, std::min(kChunk, n - c * kChunk))) {
       fp.chunk[c] = 1;
       added = true;
     }
-  fp.known = true;
   if (!added) return;
   fp.runs.clear();
   for (size_t c = 0; c < nc; ++c) {
@@ -397,7 +396,10 @@ void load_block(Block &b) {
   blockIdx = b.idx;
   if (g_run.loaded == &b) return;
   if (g_shared_hi == g_shared_lo) return;
-  if (g_run.loaded && g_run.loaded->active) copy_shared(g_run.loaded->shared.data(), g_shared_lo);
+  if (g_run.loaded && g_run.loaded->active) {
+    scan_footprint();
+    copy_shared(g_run.loaded->shared.data(), g_shared_lo);
+  }
   copy_shared(g_shared_lo, b.shared.data());
   g_run.loaded = &b;
 }
@@ -688,7 +690,10 @@ void run_blocks() {
   if ((int)g_run.slots.size() < resident) g_run.slots.resize(resident);
   g_run.loaded = nullptr;
   g_run.resident = resident;
-  g_fp = resident > 1 ? &g_footprints[g.kernel] : nullptr;
+  g_fp = &g_footprints[g.kernel];
+  g_poison = poison;
+  if (resident > 1 && g_shared_hi != g_shared_lo)  // outside the footprint: poison
+    memset(g_shared_lo, poison, (size_t)(g_shared_hi - g_shared_lo));
   for (int i = 0; i < resident; ++i) start_block(g_run.slots[i], next_block(), poison);
   int live = resident, pick = 0;
   while (live > 0) {
@@ -700,7 +705,6 @@ void run_blocks() {
     const Step st = step_block(blk);
     if (st == kFault) break;
     if (st == kBlockDone) {
-      if (g_fp) note_footprint(poison);
       if (started < nb) start_block(blk, next_block(), poison);
       else blk.active = false, --live;
     }
