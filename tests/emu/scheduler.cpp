@@ -396,9 +396,9 @@ void load_block(Block &b) {
   blockIdx = b.idx;
   if (g_run.loaded == &b) return;
   if (g_shared_hi == g_shared_lo) return;
-  if (g_run.loaded && g_run.loaded->active) {
+  if (g_run.loaded) {  // (a finished block's chunks are the kernel's too)
     scan_footprint();
-    copy_shared(g_run.loaded->shared.data(), g_shared_lo);
+    if (g_run.loaded->active) copy_shared(g_run.loaded->shared.data(), g_shared_lo);
   }
   copy_shared(g_shared_lo, b.shared.data());
   g_run.loaded = &b;
@@ -684,7 +684,7 @@ void run_blocks() {
   // Resident blocks: one at a time, or under a preemptive schedule as many as
   // fit 2048 threads (an SM's), at most 8, interleaved round by round in a
   // seeded order: after each round another block runs with probability 1/4
-  // (a switch copies the shared memory out and in: the cost of the mode).
+  // (a switch saves and restores the kernel's shared-memory footprint).
   const uint64_t fit = preempt_rate() ? std::max(1, std::min(8, 2048 / g_run.nthreads)) : 1;
   const int resident = (int)std::min<uint64_t>(nb, fit);
   if ((int)g_run.slots.size() < resident) g_run.slots.resize(resident);
