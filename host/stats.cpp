@@ -283,7 +283,8 @@ extern "C" cubias_status_t cubias_stats_read(cubias_handle_t h, cubias_stats_t s
   st = cubias_cpu_alloc(h, bytes, &host);  // host scratch on every backend
   if (st) return st;
   st = h->ops->copy(h, host, s->state, bytes, 1);
-  if (!st && !CUBIAS_EMU_PLANT(5)) st = h->ops->sync(h);  // planted defect 5 (tests/emu)
+  // Planted defect 5 (tests/emu): the sync after the host has read the copy.
+  if (!st && !CUBIAS_EMU_PLANT(5)) st = h->ops->sync(h);
   if (st) {
     cubias_cpu_free(h, host);
     return st;
@@ -305,6 +306,7 @@ extern "C" cubias_status_t cubias_stats_read(cubias_handle_t h, cubias_stats_t s
     o->phi_sq_mean = f.phi_sq_mean;
     o->dphi_sq_mean = f.dphi_sq_mean;
   }
+  if (CUBIAS_EMU_PLANT(5)) h->ops->sync(h);
   cubias_cpu_free(h, host);
   return CUBIAS_STATUS_SUCCESS;
 }
