@@ -27,6 +27,11 @@ static inline void cubias_launch(dim3 grid, dim3 block, size_t smem, cudaStream_
 #ifndef CUBIAS_EMU_PLANT
 #define CUBIAS_EMU_PLANT(n) false
 #endif
+// A plain (not atomic) `*p += v`: only the planted races use it; the emulated
+// build routes it through its checked-access hook, where a thread may be preempted.
+#ifndef CUBIAS_PLAIN_ADD
+#define CUBIAS_PLAIN_ADD(p, v) (*(p) += (v))
+#endif
 
 // Checked memory (tests/emu/include/cubias_emu/access.h); under nvcc exactly the
 // plain declarations and nothing at all:

@@ -265,7 +265,10 @@ __global__ void __launch_bounds__(kBlock)
     const float v = cubias_load_as(x.data, (int)x.dtype, (o * C + c) * x.inner + i);
     if (!cubias_isfinite_f(v)) continue;
     const uint32_t key = cubias_derive_key(v);
-    if (cubias_derive_radix_match(key, pf, pass)) atomicAdd(&bins[cubias_derive_radix_digit(key, pass)], 1u);
+    if (!cubias_derive_radix_match(key, pf, pass)) continue;
+    unsigned int *bin = &bins[cubias_derive_radix_digit(key, pass)];
+    if (CUBIAS_EMU_PLANT(4)) CUBIAS_PLAIN_ADD(bin, 1u);  // planted defect (tests/emu)
+    else atomicAdd(bin, 1u);
   }
   __syncthreads();
   for (int b = threadIdx.x; b < CUBIAS_RADIX_BINS; b += blockDim.x)
@@ -478,6 +481,8 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
                                                    int64_t *dead, void *ws, size_t *ws_bytes) {
   const char *where = "cubias_revive_quantile";
   const int64_t C = s->channels;
+  // Planted defect 6 (tests/emu): the revival's work on the legacy stream.
+  cudaStream_t stm = CUBIAS_EMU_PLANT(6) ? (cudaStream_t)0 : stream_of(h);
   const size_t hist_bytes = (size_t)C * CUBIAS_RADIX_BINS * 8;
   if (!ws) return cubias_workspace_answer(ws_bytes, aligned(hist_bytes) + aligned(C * 4) + aligned(C * 8));
   cubias_status_t st;
@@ -485,7 +490,6 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
   unsigned long long *hist = cv.take<unsigned long long>((size_t)C * CUBIAS_RADIX_BINS);
   uint32_t *prefix = cv.take<uint32_t>(C);
   int64_t *rank = cv.take<int64_t>(C);
-  cudaStream_t stm = stream_of(h);
   for (int pass = 0; pass < CUBIAS_RADIX_PASSES; ++pass) {
     if ((st = cuda_ok(h, cudaMemsetAsync(hist, 0, hist_bytes, stm), where))) return st;
     if (pass == 0 && (st = cuda_ok(h, cudaMemsetAsync(prefix, 0, C * 4, stm), where))) return st;

@@ -25,10 +25,15 @@ bool on_device(const void *p, const char *call, const char *what) {
   return false;
 }
 
+// alpha and beta: a host scalar is read at the call (the caller's variable may be
+// gone when the stream runs the work), a device one when the work runs.
 template <class T>
-T scalar(const cublasContext *h, const T *p) {
-  return *p;  // host or (emulated, host-addressable) device memory alike
-}
+struct Scalar {
+  const T *p;
+  T v;
+  Scalar(const cublasContext *h, const T *q) : p(h->mode == CUBLAS_POINTER_MODE_DEVICE ? q : nullptr), v(p ? T(0) : *q) {}
+  T get() const { return p ? *p : v; }
+};
 
 template <class T>
 cublasStatus_t gemv(cublasHandle_t h, const char *call, cublasOperation_t trans, int m, int n,
@@ -43,9 +48,9 @@ cublasStatus_t gemv(cublasHandle_t h, const char *call, cublasOperation_t trans,
   if (h->mode == CUBLAS_POINTER_MODE_DEVICE &&
       (!on_device(alpha, call, "alpha") || !on_device(beta, call, "beta")))
     return CUBLAS_STATUS_EXECUTION_FAILED;
-  const cublasContext ctx = *h;
+  const Scalar<T> sa(h, alpha), sb(h, beta);
   cudaError_t e = enqueue(h->stream, [=]() {
-    const T a = scalar(&ctx, alpha), b = scalar(&ctx, beta);
+    const T a = sa.get(), b = sb.get();
     const bool t = trans != CUBLAS_OP_N;
     const int ylen = t ? n : m, xlen = t ? m : n;
     for (int i = 0; i < ylen; ++i) {
@@ -57,7 +62,7 @@ cublasStatus_t gemv(cublasHandle_t h, const char *call, cublasOperation_t trans,
       T &yi = y[(int64_t)(incy > 0 ? i : ylen - 1 - i) * (incy > 0 ? incy : -incy)];
       yi = b == T(0) ? a * s : a * s + b * yi;
     }
-  });
+  }, "a cuBLAS gemv");
   return e == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
 }
 }  // namespace
@@ -128,8 +133,9 @@ cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperati
       !on_device(C, "cublasSgemm", "C"))
     return CUBLAS_STATUS_EXECUTION_FAILED;
   const bool at = ta != CUBLAS_OP_N, bt = tb != CUBLAS_OP_N;
+  const Scalar<float> sa(h, alpha), sb(h, beta);
   cudaError_t e = enqueue(h->stream, [=]() {
-    const float a = *alpha, b = *beta;
+    const float a = sa.get(), b = sb.get();
     for (int j = 0; j < n; ++j)
       for (int i = 0; i < m; ++i) {
         float s = 0;
@@ -139,7 +145,7 @@ cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperati
         float &c = C[(size_t)j * ldc + i];
         c = b == 0.0f ? a * s : a * s + b * c;
       }
-  });
+  }, "a cuBLAS gemm");
   return e == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
 }
 

@@ -46,9 +46,19 @@ int device_count();
 void api_call(bool makes_context);
 
 // ---- runtime.cpp: streams, capture, errors
-// Runs `work` now, or records it when `stream` is capturing. Returns the error
-// the enqueue itself meets (bad stream, capture rules).
-cudaError_t enqueue(cudaStream_t stream, std::function<void()> work);
+struct Range {
+  const void *p;
+  size_t bytes;
+};
+// Queues `work` on `stream` (it runs at a synchronising call that waits on it;
+// at once with CUBIAS_EMU_ASYNC=0), or records it when `stream` is capturing.
+// `what` names it in race reports; `writes`: device memory it may write.
+// Returns the error the enqueue itself meets (bad stream, capture rules).
+cudaError_t enqueue(cudaStream_t stream, std::function<void()> work, const char *what = "work",
+                    std::vector<Range> writes = {});
+bool async_streams();
+// Runs every pending operation (cudaFree and the like synchronise the device).
+void synchronize_all();
 int stream_device(cudaStream_t stream);  // -1 for the legacy stream (current device)
 bool stream_valid(cudaStream_t stream);
 void set_last_error(cudaError_t e);
@@ -69,6 +79,10 @@ struct Grid {
   std::function<void()> body;
   std::vector<PtrArg> ptrs;
 };
+// Preemptive schedules: a thread yields at about one in k checked accesses and
+// atomics, several blocks resident (0: off). Starts from CUBIAS_EMU_PREEMPT;
+// returns the previous k.
+int set_preempt(int k);
 // Runs every block; a fault is reported and makes the device's error sticky.
 void run_grid(const Grid &g);
 std::string kernel_name(const char *signature);

@@ -140,6 +140,7 @@ cudaError_t cudaFree(void *p) {
     invalidate_captures();
     return cudaErrorStreamCaptureUnsupported;
   }
+  synchronize_all();  // cudaFree synchronises: pending work may still use p
   {
     std::lock_guard<std::mutex> lock(g_mu);
     auto it = g_allocs.find((uintptr_t)p);
@@ -159,6 +160,7 @@ cudaError_t cudaMallocHost(void **p, size_t bytes) {
 }
 cudaError_t cudaFreeHost(void *p) {
   api_call(true);
+  synchronize_all();
   free(p);
   return cudaSuccess;
 }

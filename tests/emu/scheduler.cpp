@@ -82,15 +82,28 @@ struct Warp {
   int arg[32];
 };
 
-// The one kernel running (one at a time in the process: shared memory is one copy).
-struct Run {
-  const Grid *grid = nullptr;
+// A resident block: its threads, warps and (while another block runs) its copy
+// of shared memory.
+struct Block {
+  uint3 idx{0, 0, 0};
+  bool active = false;
   std::vector<Fiber> fibers;
   std::vector<Warp> warps;
   std::vector<int> next;   // fibers made runnable during this round
   std::vector<int> round;  // the fibers of this round, in their seeded order
   size_t pos = 0;          // the next of `round` to run
   int done = 0;            // threads of this block that returned
+  std::vector<unsigned char> shared;  // its shared memory while not loaded
+};
+
+// The one kernel running (one at a time in the process: shared memory is one copy,
+// swapped between the resident blocks).
+struct Run {
+  const Grid *grid = nullptr;
+  std::vector<Block> slots;  // the resident blocks
+  Block *b = nullptr;        // the block running now
+  Block *loaded = nullptr;   // the block whose shared memory is in place
+  int resident = 1;          // blocks resident in this grid
   bool from_main = false;  // (ASan) the next fiber entered comes from the scheduler
   Fiber *cur = nullptr;
   Context sched;
@@ -144,8 +157,9 @@ const char *op_name(WarpOp op) {
 void switch_away(Fiber *f, bool dying) {
   Context *to = &g_run.sched;
   Fiber *next = nullptr;
-  if (!g_run.faulted && g_run.pos < g_run.round.size()) {
-    next = &g_run.fibers[g_run.round[g_run.pos++]];
+  Block &b = *g_run.b;
+  if (!g_run.faulted && b.pos < b.round.size()) {
+    next = &b.fibers[b.round[b.pos++]];
     to = &next->ctx;
     threadIdx = next->idx;
   }
@@ -181,17 +195,18 @@ void fiber_entry(void *arg) {
 #endif
   g_run.grid->body();
   f->state = kDone;
-  ++g_run.done;
-  g_run.warps[f->tid >> 5].exited |= 1u << (f->tid & 31);
+  ++g_run.b->done;
+  g_run.b->warps[f->tid >> 5].exited |= 1u << (f->tid & 31);
   switch_away(f, true);
   abort();  // never resumed
 }
 
 // Runs one round: the fibers of g_run.round in order, chained fiber to fiber.
 void run_round() {
-  if (g_run.round.empty()) return;
-  Fiber *f = &g_run.fibers[g_run.round[0]];
-  g_run.pos = 1;
+  Block &b = *g_run.b;
+  if (b.round.empty()) return;
+  Fiber *f = &b.fibers[b.round[0]];
+  b.pos = 1;
   g_run.cur = f;
   threadIdx = f->idx;
 #ifdef CUBIAS_EMU_ASAN
@@ -216,10 +231,6 @@ int find_tls(struct dl_phdr_info *info, size_t, void *) {
       g_shared_hi = g_shared_lo + info->dlpi_phdr[i].p_memsz;
     }
   return 1;  // the first object is the executable
-}
-
-void poison_shared(unsigned char pattern) {
-  if (g_shared_lo) memset(g_shared_lo, pattern, (size_t)(g_shared_hi - g_shared_lo));
 }
 
 unsigned lanes_of_warp(int w) {
@@ -261,7 +272,7 @@ void complete_warp(Warp &w, int wi) {
     }
   for (unsigned m = arrived; m; m &= m - 1) {
     const int l = __builtin_ctz(m);
-    Fiber &f = g_run.fibers[wi * 32 + l];
+    Fiber &f = g_run.b->fibers[wi * 32 + l];
     const int width = w.width, seg = l & ~(width - 1), sl = l & (width - 1);
     int src = l;
     switch (w.op) {
@@ -279,7 +290,7 @@ void complete_warp(Warp &w, int wi) {
     else if (w.op == kSyncWarp) f.result = 0;
     else f.result = ((arrived >> src) & 1u) ? w.bits[src] : ~0ull;  // inactive source: undefined
     f.state = kRunnable;
-    g_run.next.push_back(f.tid);
+    g_run.b->next.push_back(f.tid);
   }
   w.arrived = 0;
 }
@@ -288,7 +299,7 @@ std::string block_states() {
   std::string s;
   int shown = 0;
   for (int t = 0; t < g_run.nthreads; ++t) {
-    const Fiber &f = g_run.fibers[t];
+    const Fiber &f = g_run.b->fibers[t];
     if (f.state == kDone && shown) continue;
     if (++shown > 8) break;
     char buf[96];
@@ -298,50 +309,153 @@ std::string block_states() {
   return s;
 }
 
-// One block; false when it faulted.
-bool run_block(uint3 bidx, unsigned char poison) {
-  blockIdx = bidx;
-  poison_shared(poison);
+int g_stacks_taken = 0;  // fiber stacks handed to the slots (each keeps its own)
+
+void scan_footprint();
+
+// Makes `bidx` the block of slot `b`: fresh threads, shared memory poisoned.
+void start_block(Block &b, uint3 bidx, unsigned char poison) {
   const Grid &g = *g_run.grid;
   const int n = g_run.nthreads;
+  b.idx = bidx;
+  b.active = true;
+  if ((int)b.fibers.size() < n) {
+    const int old = (int)b.fibers.size();
+    b.fibers.resize(n);
+    for (int t = old; t < n; ++t) b.fibers[t].stack = fiber_stack(g_stacks_taken++);
+  }
   for (int t = 0; t < n; ++t) {
-    Fiber &f = g_run.fibers[t];
+    Fiber &f = b.fibers[t];
     f.tid = t;
     f.idx = uint3{t % g.block.x, (t / g.block.x) % g.block.y, t / (g.block.x * g.block.y)};
     f.state = kRunnable;
     f.fake = nullptr;
     context_init(&f.ctx, f.stack, fiber_entry, &f);
   }
-  for (Warp &w : g_run.warps) w.arrived = w.exited = 0;
-  std::vector<int> &runnable = g_run.round;
-  runnable.resize(n);
-  for (int t = 0; t < n; ++t) runnable[t] = t;
-  g_run.done = 0;
-  int &done = g_run.done;
-  for (;;) {
-    shuffle(runnable, g_run.rng);
-    g_run.next.clear();
-    run_round();
-    if (g_run.faulted) return false;
-    runnable.swap(g_run.next);
-    if (!runnable.empty()) continue;
-    if (done == n) return true;
-    int barrier = 0;
-    for (int t = 0; t < n; ++t) barrier += g_run.fibers[t].state == kBarrier;
-    if (barrier == n - done && done == 0) {  // everyone arrived: release the barrier
-      for (int t = 0; t < n; ++t) {
-        g_run.fibers[t].state = kRunnable;
-        runnable.push_back(t);
-      }
-      continue;
+  b.warps.assign((n + 31) / 32, Warp{});
+  b.round.resize(n);
+  for (int t = 0; t < n; ++t) b.round[t] = t;
+  b.next.clear();
+  b.done = 0;
+  // Shared memory poisoned: in place when the block runs alone, else its copy.
+  const size_t bytes = (size_t)(g_shared_hi - g_shared_lo);
+  if (g_run.resident == 1) {
+    if (bytes) memset(g_shared_lo, poison, bytes);
+    g_run.loaded = &b;
+  } else {
+    if (g_run.loaded == &b) {  // a finished block's chunks are the kernel's too
+      scan_footprint();
+      g_run.loaded = nullptr;
     }
-    record_fault(std::string(done && barrier == n - done
-                                 ? "__syncthreads reached by some threads while others exited: "
-                                 : "deadlock (threads wait at different barriers or warp "
-                                   "intrinsics): ") +
-                 block_states());
-    return false;
+    b.shared.assign(bytes, poison);
   }
+}
+
+// The shared memory a kernel uses, in 1 KB chunks: those any of its blocks held
+// different from the poison pattern when it was switched out. The TLS block holds
+// every kernel's arrays (hundreds of KB), so a switch between resident blocks
+// scans the other chunks (reading, not copying) and copies only these. Exact: a
+// chunk outside the footprint holds the poison pattern in every block's state.
+constexpr size_t kChunk = 1024;
+struct Footprint {
+  std::vector<uint8_t> chunk;
+  std::vector<std::pair<size_t, size_t>> runs;  // (offset, bytes) of the chunks, merged
+};
+std::unordered_map<std::string, Footprint> g_footprints;
+Footprint *g_fp = nullptr;  // the running grid's
+unsigned char g_poison = 0;
+
+void copy_shared(unsigned char *dst, const unsigned char *src) {
+  for (const auto &r : g_fp->runs) memcpy(dst + r.first, src + r.first, r.second);
+}
+
+// Before the running block's shared memory is saved: chunks it changed join the
+// kernel's footprint.
+void scan_footprint() {
+  Footprint &fp = *g_fp;
+  const size_t n = (size_t)(g_shared_hi - g_shared_lo), nc = (n + kChunk - 1) / kChunk;
+  static unsigned char pz[kChunk];
+  memset(pz, g_poison, kChunk);
+  fp.chunk.resize(nc);
+  bool added = false;
+  for (size_t c = 0; c < nc; ++c)
+    if (!fp.chunk[c] && memcmp(g_shared_lo + c * kChunk, pz, std::min(kChunk, n - c * kChunk))) {
+      fp.chunk[c] = 1;
+      added = true;
+    }
+  if (!added) return;
+  fp.runs.clear();
+  for (size_t c = 0; c < nc; ++c) {
+    if (!fp.chunk[c]) continue;
+    const size_t off = c * kChunk, len = std::min(kChunk, n - off);
+    if (!fp.runs.empty() && fp.runs.back().first + fp.runs.back().second == off)
+      fp.runs.back().second += len;
+    else
+      fp.runs.emplace_back(off, len);
+  }
+}
+
+// Puts block b's shared memory in place (the worker's TLS block), saving the
+// previous block's.
+void load_block(Block &b) {
+  g_run.b = &b;
+  blockIdx = b.idx;
+  if (g_run.loaded == &b) return;
+  if (g_shared_hi == g_shared_lo) return;
+  if (g_run.loaded) {  // (a finished block's chunks are the kernel's too)
+    scan_footprint();
+    if (g_run.loaded->active) copy_shared(g_run.loaded->shared.data(), g_shared_lo);
+  }
+  copy_shared(g_shared_lo, b.shared.data());
+  g_run.loaded = &b;
+}
+
+enum Step { kMore, kBlockDone, kFault };
+
+// One round of block b: its runnable threads in a seeded order, each until it
+// waits (barrier, warp intrinsic), exits or is preempted at a checked access.
+Step step_block(Block &b) {
+  const int n = g_run.nthreads;
+  std::vector<int> &runnable = b.round;
+  shuffle(runnable, g_run.rng);
+  b.next.clear();
+  run_round();
+  if (g_run.faulted) return kFault;
+  runnable.swap(b.next);
+  if (!runnable.empty()) return kMore;
+  if (b.done == n) return kBlockDone;
+  int barrier = 0;
+  for (int t = 0; t < n; ++t) barrier += b.fibers[t].state == kBarrier;
+  if (barrier == n - b.done && b.done == 0) {  // everyone arrived: release the barrier
+    for (int t = 0; t < n; ++t) {
+      b.fibers[t].state = kRunnable;
+      runnable.push_back(t);
+    }
+    return kMore;
+  }
+  record_fault(std::string(b.done && barrier == n - b.done
+                               ? "__syncthreads reached by some threads while others exited: "
+                               : "deadlock (threads wait at different barriers or warp "
+                                 "intrinsics): ") +
+               block_states());
+  return kFault;
+}
+
+// Preemptive schedules (CUBIAS_EMU_PREEMPT=k, k > 0): a thread yields at about
+// one in k checked accesses and atomics, and several blocks are resident.
+int g_preempt = [] {
+  const char *e = getenv("CUBIAS_EMU_PREEMPT");
+  return e && *e ? std::max(0, atoi(e)) : 0;
+}();
+int preempt_rate() { return g_preempt; }
+
+// Inside a kernel under a preemptive schedule: maybe leave the running thread
+// (it stays runnable: the next round resumes it).
+void maybe_preempt() {
+  const int k = preempt_rate();
+  if (!k || !g_run.cur || g_run.faulted || g_run.rng() % (uint64_t)k) return;
+  g_run.b->next.push_back(g_run.cur->tid);
+  yield_to_scheduler();
 }
 
 }  // namespace
@@ -401,7 +515,7 @@ int syncthreads_or(int pred) {
   g_run.cur->vote = pred != 0;
   syncthreads();
   int any = 0;
-  for (int t = 0; t < g_run.nthreads; ++t) any |= g_run.fibers[t].vote;
+  for (int t = 0; t < g_run.nthreads; ++t) any |= g_run.b->fibers[t].vote;
   syncthreads();
   return any;
 }
@@ -418,7 +532,7 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width) {
   if (!((mask >> lane) & 1u)) fault("%s: calling lane %d is not in mask 0x%08x", op_name(op), lane, mask);
   if (width < 1 || width > 32 || (width & (width - 1)))
     fault("%s: width %d is not a power of two in [1, 32]", op_name(op), width);
-  Warp &w = g_run.warps[wi];
+  Warp &w = g_run.b->warps[wi];
   if (w.arrived && (w.op != op || w.mask != mask || w.width != width))
     fault("warp %d diverged: lane %d calls %s (mask 0x%08x) while other lanes wait in %s "
           "(mask 0x%08x)", wi, lane, op_name(op), mask, op_name(w.op), w.mask);
@@ -441,10 +555,12 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width) {
 }
 
 // The one hook of every checked access (cubias_emu/access.h). On a thread that
-// runs no kernel (the CPU backend shares the math headers) it does nothing.
+// runs no kernel (the CPU backend shares the math headers) it does nothing. Atomics
+// come here too (check_atomic) and cannot yield between their read and write.
 void check_access(const void *base, size_t base_bytes, const void *p, size_t bytes, size_t align,
                   const char *what) {
   if (!on_kernel_thread()) return;
+  maybe_preempt();  // a preemptive schedule (CUBIAS_EMU_PREEMPT) may switch here, before the access
   const uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
   if (align > 1 && a % align)
     fault("%s of %zu bytes at %p: misaligned (needs %zu-byte alignment)", what, bytes, p, align);
@@ -491,6 +607,15 @@ void check_atomic(const void *p, size_t bytes, const char *what) {
   check_access(p, 0, p, bytes, bytes, what);
   const uintptr_t a = (uintptr_t)p;
   if (!(a >= (uintptr_t)g_shared_lo && a + bytes <= (uintptr_t)g_shared_hi)) ++g_atomic_hits[a];
+}
+
+void threadfence() { maybe_preempt(); }
+
+int set_preempt(int k) {
+  std::lock_guard<std::recursive_mutex> lock(g_kernel_mu);
+  const int old = g_preempt;
+  g_preempt = std::max(0, k);
+  return old;
 }
 
 int planted(int n) {
@@ -568,7 +693,8 @@ void run_grid(const Grid &g) {
   }
 #ifdef CUBIAS_EMU_ASAN
   if (g_run.stacks_dirty)  // frames of abandoned fibers
-    for (Fiber &f : g_run.fibers) __asan_unpoison_memory_region(f.stack.lo, f.stack.size);
+    for (Block &b : g_run.slots)
+      for (Fiber &f : b.fibers) __asan_unpoison_memory_region(f.stack.lo, f.stack.size);
 #endif
   g_run.stacks_dirty = false;
   g_run.grid = &g;
@@ -578,12 +704,6 @@ void run_grid(const Grid &g) {
   g_run.faulted = false;
   g_run.fault.clear();
   g_run.nthreads = (int)(g.block.x * g.block.y * g.block.z);
-  if ((int)g_run.fibers.size() < g_run.nthreads) {
-    const int old = (int)g_run.fibers.size();
-    g_run.fibers.resize(g_run.nthreads);
-    for (int t = old; t < g_run.nthreads; ++t) g_run.fibers[t].stack = fiber_stack(t);
-  }
-  g_run.warps.assign((g_run.nthreads + 31) / 32, Warp{});
   g_run.rng.seed(base_seed() * 0x9E3779B97F4A7C15ull + g.launch_no);
   g_atomic_hits.clear();
   g_blocks_run = 0;
@@ -613,13 +733,45 @@ void run_blocks() {
   const uint64_t nb = (uint64_t)g.grid.x * g.grid.y * g.grid.z;
   uint64_t stride = (g_run.rng() % nb) | 1;
   while (std::gcd(stride, nb) != 1) stride += 2;
-  uint64_t b = g_run.rng() % nb;
-  for (uint64_t i = 0; i < nb; ++i, b = (b + stride) % nb) {
+  uint64_t b = g_run.rng() % nb, started = 0;
+  auto next_block = [&]() {
     const uint3 bi{(unsigned)(b % g.grid.x), (unsigned)((b / g.grid.x) % g.grid.y),
                    (unsigned)(b / ((uint64_t)g.grid.x * g.grid.y))};
+    b = (b + stride) % nb;
+    ++started;
     ++g_blocks_run;
-    if (!run_block(bi, poison)) break;
+    return bi;
+  };
+  // Resident blocks: one at a time, or under a preemptive schedule as many as
+  // fit 2048 threads (an SM's), at most 8, interleaved round by round in a
+  // seeded order: after each round another block runs with probability 1/4
+  // (a switch saves and restores the kernel's shared-memory footprint).
+  const uint64_t fit = preempt_rate() ? std::max(1, std::min(8, 2048 / g_run.nthreads)) : 1;
+  const int resident = (int)std::min<uint64_t>(nb, fit);
+  if ((int)g_run.slots.size() < resident) g_run.slots.resize(resident);
+  g_run.loaded = nullptr;
+  g_run.resident = resident;
+  g_fp = &g_footprints[g.kernel];
+  g_poison = poison;
+  if (resident > 1 && g_shared_hi != g_shared_lo)  // outside the footprint: poison
+    memset(g_shared_lo, poison, (size_t)(g_shared_hi - g_shared_lo));
+  for (int i = 0; i < resident; ++i) start_block(g_run.slots[i], next_block(), poison);
+  int live = resident, pick = 0;
+  while (live > 0) {
+    if (resident > 1 && (!g_run.slots[pick].active || g_run.rng() % 4 == 0))
+      pick = (int)(g_run.rng() % (uint64_t)resident);
+    while (!g_run.slots[pick].active) pick = (pick + 1) % resident;
+    Block &blk = g_run.slots[pick];
+    load_block(blk);
+    const Step st = step_block(blk);
+    if (st == kFault) break;
+    if (st == kBlockDone) {
+      if (started < nb) start_block(blk, next_block(), poison);
+      else blk.active = false, --live;
+    }
   }
+  for (int i = 0; i < resident; ++i) g_run.slots[i].active = false;
+  g_run.b = g_run.loaded = nullptr;
 }
 
 struct Worker {

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <string.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "cublas_v2.h"
 #include "emu_internal.h"
 
 namespace {
@@ -143,6 +145,7 @@ TEST(EmuDevice, FaultsAreReportedWithKernelAndBecomeSticky) {
     char *d = device_array<char>(64);
     unsigned *o = device_array<unsigned>(1);
     launch<vec_load_kernel>("vec_load_kernel", 1, 1, (const char *)d + 4, o);
+    cudaDeviceSynchronize();  // (faults show at the next synchronisation)
     EXPECT_NE(c.all().find("vec_load_kernel"), std::string::npos) << c.all();
     EXPECT_NE(c.all().find("misaligned"), std::string::npos) << c.all();
     EXPECT_EQ(cudaDeviceSynchronize(), cudaErrorMisalignedAddress);
@@ -154,6 +157,7 @@ TEST(EmuDevice, FaultsAreReportedWithKernelAndBecomeSticky) {
     Captured c;
     int *d = device_array<int>(64);
     launch<early_exit_kernel>("early_exit_kernel", 1, 64, d);
+    cudaDeviceSynchronize();
     EXPECT_NE(c.all().find("__syncthreads reached by some threads while others exited"),
               std::string::npos) << c.all();
     cubias_emu::reset_for_test();
@@ -163,6 +167,7 @@ TEST(EmuDevice, FaultsAreReportedWithKernelAndBecomeSticky) {
     Captured c;
     std::vector<int> host(64);
     launch<write_kernel>("write_kernel", 1, 32, host.data());
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaErrorIllegalAddress);
     EXPECT_NE(c.all().find("is not an emulated device allocation"), std::string::npos) << c.all();
     EXPECT_EQ(cudaGetLastError(), cudaErrorIllegalAddress);
     cubias_emu::reset_for_test();
@@ -203,6 +208,7 @@ TEST(EmuDevice, TwoDevicesAndPointerAttributes) {
   EXPECT_EQ(dev, 0);
   Captured c;
   launch<write_kernel>("write_kernel", 1, 32, d1);  // device 1's memory from device 0
+  cudaDeviceSynchronize();
   EXPECT_NE(c.all().find("memory of device 1, the kernel runs on device 0"), std::string::npos)
       << c.all();
   cubias_emu::reset_for_test();
@@ -269,6 +275,190 @@ TEST(EmuDevice, CaptureRecordsAndGraphReplays) {
   cudaGraphExecDestroy(x);
   cudaGraphDestroy(g);
   cudaStreamDestroy(s);
+  cudaFree(d);
+}
+
+// ---- preemptive schedules (CUBIAS_EMU_PREEMPT) -----------------------------------
+
+// Every thread adds 1 to out[0] with a plain read-modify-write and to out[1] with
+// an atomic; each thread takes a ticket at its start and its end (out[2]) and
+// records them (so the tests see whether blocks ran one after another).
+__global__ void race_kernel(unsigned *out, unsigned *tickets) {
+  const unsigned b = blockIdx.x, t = threadIdx.x, n = blockDim.x;
+  tickets[(b * n + t) * 2] = atomicAdd(&out[2], 1u);
+  CUBIAS_PLAIN_ADD(&out[0], 1u);
+  atomicAdd(&out[1], 1u);
+  tickets[(b * n + t) * 2 + 1] = atomicAdd(&out[2], 1u);
+}
+
+struct RaceRun {
+  unsigned plain, atomic;
+  bool interleaved;  // some block started before another one ended
+};
+
+RaceRun run_race(int preempt) {
+  const int blocks = 6, n = 64;
+  const int old = cubias_emu::set_preempt(preempt);
+  unsigned *d = device_array<unsigned>(3), *tk = device_array<unsigned>(blocks * n * 2);
+  EXPECT_EQ(cudaMemset(d, 0, 12), cudaSuccess);
+  launch<race_kernel>("race_kernel", blocks, n, d, tk);
+  unsigned h[3];
+  std::vector<unsigned> t(blocks * n * 2);
+  EXPECT_EQ(cudaMemcpy(h, d, 12, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(cudaMemcpy(t.data(), tk, t.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+  cubias_emu::set_preempt(old);
+  cudaFree(d);
+  cudaFree(tk);
+  std::vector<unsigned> first(blocks, ~0u), last(blocks, 0);
+  for (int b = 0; b < blocks; ++b)
+    for (int i = 0; i < n; ++i) {
+      first[b] = std::min(first[b], t[(b * n + i) * 2]);
+      last[b] = std::max(last[b], t[(b * n + i) * 2 + 1]);
+    }
+  bool inter = false;
+  for (int a = 0; a < blocks; ++a)
+    for (int b = 0; b < blocks; ++b) inter |= a != b && first[b] < last[a] && first[a] < last[b];
+  return RaceRun{h[0], h[1], inter};
+}
+
+TEST(EmuDevice, PreemptiveScheduleLosesPlainUpdatesAndKeepsAtomics) {
+  const RaceRun on = run_race(2);
+  EXPECT_EQ(on.atomic, 6u * 64);  // atomics are atomic
+  EXPECT_LT(on.plain, 6u * 64);   // plain read-modify-writes lose updates
+  EXPECT_TRUE(on.interleaved);    // blocks are resident together
+  const RaceRun off = run_race(0);  // the old schedule sees neither
+  EXPECT_EQ(off.atomic, 6u * 64);
+  EXPECT_EQ(off.plain, 6u * 64);
+  EXPECT_FALSE(off.interleaved);
+}
+
+// Each resident block keeps its own shared memory across preemptions.
+__global__ void own_shared_kernel(const int *g, int *out) {
+  __shared__ int sm[64];
+  sm[threadIdx.x] = (int)(blockIdx.x * 1000 + threadIdx.x);
+  int s = 0;
+  for (int i = 0; i < 8; ++i) s += __ldg(g + i);  // preemption points
+  __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = sm[(threadIdx.x + 1) % blockDim.x] + s;
+}
+
+TEST(EmuDevice, ResidentBlocksKeepTheirOwnSharedMemory) {
+  const int blocks = 6, n = 64;
+  const int old = cubias_emu::set_preempt(2);
+  int *g = device_array<int>(8), *d = device_array<int>(blocks * n);
+  ASSERT_EQ(cudaMemset(g, 0, 32), cudaSuccess);
+  for (int rep = 0; rep < 3; ++rep) {  // (the second launch copies only the kernel's chunks)
+    launch<own_shared_kernel>("own_shared_kernel", blocks, n, (const int *)g, d);
+    std::vector<int> h(blocks * n);
+    ASSERT_EQ(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+    for (int b = 0; b < blocks; ++b)
+      for (int t = 0; t < n; ++t) ASSERT_EQ(h[b * n + t], b * 1000 + (t + 1) % n) << rep;
+  }
+  EXPECT_TRUE(run_race(2).interleaved);
+  cubias_emu::set_preempt(old);
+  cudaFree(g);
+  cudaFree(d);
+}
+
+// ---- asynchronous streams (CUBIAS_EMU_ASYNC, on unless 0) --------------------------
+
+__global__ void add_kernel(int *p, int v) { p[threadIdx.x] += v; }
+
+template <auto K, class... A>
+void launch_on(cudaStream_t s, const char *name, dim3 grid, dim3 block, A... a) {
+  const std::string sig = std::string("[with auto K = ") + name + "]";
+  cubias_emu::launch_kernel(K, sig.c_str(), grid, block, 0, s, a...);
+}
+
+TEST(EmuDevice, StreamsRunLaterInOrderAndEventsOrderThem) {
+  if (!cubias_emu::async_streams()) GTEST_SKIP() << "CUBIAS_EMU_ASYNC=0";
+  const unsigned char poison = (cubias_emu::base_seed() & 1) ? 0xff : 0xa5;
+  int poisoned;
+  memset(&poisoned, poison, 4);
+  cudaStream_t s1, s2;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking), cudaSuccess);
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s2, cudaStreamNonBlocking), cudaSuccess);
+  int *d = device_array<int>(32);
+  ASSERT_EQ(cudaMemsetAsync(d, 0, 128, s1), cudaSuccess);
+  launch_on<write_kernel>(s1, "write_kernel", 1, 32, d);
+  launch_on<add_kernel>(s1, "add_kernel", 1, 32, d, 1);
+  int h = 0;
+  // Until the stream runs the copy, its host destination holds poison.
+  ASSERT_EQ(cudaMemcpyAsync(&h, d, 4, cudaMemcpyDeviceToHost, s1), cudaSuccess);
+  EXPECT_EQ(h, poisoned);
+  ASSERT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  EXPECT_EQ(h, 8);  // in stream order
+  {
+    // A read on s2 of what s1 still writes, with nothing ordering them: poison, reported.
+    Captured c;
+    launch_on<add_kernel>(s1, "add_kernel", 1, 32, d, 1);
+    ASSERT_EQ(cudaMemcpyAsync(&h, d, 4, cudaMemcpyDeviceToHost, s2), cudaSuccess);
+    ASSERT_EQ(cudaStreamSynchronize(s2), cudaSuccess);
+    EXPECT_EQ(h, poisoned);
+    EXPECT_NE(c.all().find("kernel add_kernel, not ordered before it"), std::string::npos) << c.all();
+    ASSERT_EQ(cudaStreamSynchronize(s1), cudaSuccess);
+  }
+  // An event orders them.
+  cudaEvent_t e;
+  ASSERT_EQ(cudaEventCreate(&e), cudaSuccess);
+  launch_on<add_kernel>(s1, "add_kernel", 1, 32, d, 1);
+  ASSERT_EQ(cudaEventRecord(e, s1), cudaSuccess);
+  ASSERT_EQ(cudaStreamWaitEvent(s2, e, 0), cudaSuccess);
+  ASSERT_EQ(cudaMemcpyAsync(&h, d, 4, cudaMemcpyDeviceToHost, s2), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(s2), cudaSuccess);
+  EXPECT_EQ(h, 10);
+  // The legacy stream waits for blocking streams: a synchronous copy sees their work.
+  cudaStream_t blocking;
+  ASSERT_EQ(cudaStreamCreate(&blocking), cudaSuccess);
+  launch_on<add_kernel>(blocking, "add_kernel", 1, 32, d, 5);
+  ASSERT_EQ(cudaMemcpy(&h, d, 4, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(h, 15);
+  cudaEventDestroy(e);
+  cudaStreamDestroy(blocking);
+  cudaStreamDestroy(s1);
+  cudaStreamDestroy(s2);
+  cudaFree(d);
+}
+
+TEST(EmuDevice, KernelFaultShowsAtTheNextSynchronisation) {
+  if (!cubias_emu::async_streams()) GTEST_SKIP() << "CUBIAS_EMU_ASYNC=0";
+  Captured c;
+  cudaStream_t s;
+  ASSERT_EQ(cudaStreamCreate(&s), cudaSuccess);
+  std::vector<int> host(64);
+  launch_on<write_kernel>(s, "write_kernel", 1, 32, host.data());
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);  // the launch itself is fine
+  EXPECT_TRUE(c.msgs().empty()) << c.all();
+  EXPECT_EQ(cudaStreamSynchronize(s), cudaErrorIllegalAddress);
+  EXPECT_NE(c.all().find("write_kernel"), std::string::npos) << c.all();
+  cubias_emu::reset_for_test();
+  cudaStreamDestroy(s);
+}
+
+TEST(EmuDevice, OverlappingDeviceCopiesAreRefused) {
+  int *d = device_array<int>(32);
+  EXPECT_EQ(cudaMemcpy(d + 1, d, 16, cudaMemcpyDeviceToDevice), cudaErrorInvalidValue);
+  EXPECT_EQ(cudaMemcpyAsync(d, d + 3, 16, cudaMemcpyDeviceToDevice, nullptr), cudaErrorInvalidValue);
+  cudaGetLastError();
+  EXPECT_EQ(cudaMemcpy(d + 4, d, 16, cudaMemcpyDeviceToDevice), cudaSuccess);  // adjacent
+  cudaFree(d);
+}
+
+// cuBLAS reads a host-mode alpha and beta at the call, not when the stream runs.
+TEST(EmuDevice, CublasReadsHostScalarsAtTheCall) {
+  double *d = device_array<double>(3);
+  const double init[3] = {2.0, 3.0, -1.0};  // A (1 x 1), x, y
+  ASSERT_EQ(cudaMemcpy(d, init, sizeof init, cudaMemcpyHostToDevice), cudaSuccess);
+  cublasHandle_t h;
+  ASSERT_EQ(cublasCreate(&h), CUBLAS_STATUS_SUCCESS);
+  double alpha = 1.0, beta = 0.0;
+  ASSERT_EQ(cublasDgemv(h, CUBLAS_OP_N, 1, 1, &alpha, d, 1, d + 1, 1, &beta, d + 2, 1),
+            CUBLAS_STATUS_SUCCESS);
+  alpha = 100.0;  // after the call: not seen
+  double y = 0.0;
+  ASSERT_EQ(cudaMemcpy(&y, d + 2, 8, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(y, 6.0);
+  cublasDestroy(h);
   cudaFree(d);
 }
 

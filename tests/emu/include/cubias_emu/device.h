@@ -39,10 +39,14 @@ namespace cubias_emu {
 // test failure naming the kernel, block and thread; the kernel is abandoned.
 [[noreturn]] void fault(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 // check_access (access.h) is the one hook every checked access passes through:
-// the accessors, the cache-hinted loads below and the atomics.
+// the accessors, the cache-hinted loads below and the atomics. Under a preemptive
+// schedule (CUBIAS_EMU_PREEMPT) the thread may yield there, before the access.
 // An atomic's access: checked as above (aligned to its size); one on device
 // memory, not __shared__, is counted for the kernel's tally (cubias_emu_kernel_tally).
 void check_atomic(const void *p, size_t bytes, const char *what);
+// A preemption point; the emulated memory is sequentially consistent, so a
+// missing fence is not seen (tests/emu/README.md).
+void threadfence();
 void syncthreads();
 int syncthreads_or(int pred);  // a barrier that also returns whether any thread's pred != 0
 // Warp rendezvous: every lane of `mask` arrives with the same op; returns this
@@ -80,8 +84,22 @@ inline int __syncthreads_or(int pred) { return cubias_emu::syncthreads_or(pred);
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
   cubias_emu::warp_op(cubias_emu::kSyncWarp, mask, 0, 0, 32);
 }
-inline void __threadfence() {}
-inline void __threadfence_block() {}
+inline void __threadfence() { cubias_emu::threadfence(); }
+inline void __threadfence_block() { cubias_emu::threadfence(); }
+
+namespace cubias_emu {
+// A plain (not atomic) read-modify-write through the checked-access hook: under
+// a preemptive schedule another thread may write between the load and the
+// store, and its update is lost, as on the card (planted defects 3 and 4).
+template <class T, class U>
+inline void plain_add(T *p, U v) {
+  check_access(p, 0, p, sizeof(T), alignof(T), "load");
+  const T old = *p;
+  check_access(p, 0, p, sizeof(T), alignof(T), "store");
+  *p = (T)(old + v);
+}
+}  // namespace cubias_emu
+#define CUBIAS_PLAIN_ADD(p, v) (::cubias_emu::plain_add((p), (v)))
 
 template <class T>
 inline T __shfl_sync(unsigned mask, T v, int src, int width = 32) {

@@ -19,6 +19,7 @@ struct PtrArg {
   int index;
   const void *p;
   bool in_struct = false;
+  bool readonly = false;  // a pointer to const: the kernel does not write through it
 };
 
 // The device pointers a struct argument carries are checked at launch like
@@ -49,7 +50,8 @@ void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStrea
 template <class T>
 inline void note_ptr(std::vector<PtrArg> &out, int index, const T &v) {
   if constexpr (std::is_pointer<T>::value) {
-    out.push_back(PtrArg{index, (const void *)v});
+    out.push_back(PtrArg{index, (const void *)v, false,
+                           std::is_const<std::remove_pointer_t<T>>::value});
   } else if constexpr (std::is_class<T>::value) {
     static_assert(lists_pointers<T>::value,
                   "a struct kernel argument must list its device pointers: declare "
