@@ -16,6 +16,10 @@
 #else
 #define CUBIAS_HD inline __attribute__((always_inline))
 #endif
+#ifdef CUBIAS_EMU_DEVICE
+/* The emulated device's kernels (tests/emu): its instruction models and plants. */
+#include <cuda_runtime.h>
+#endif
 
 /* a / n from an estimate y0 of 1 / n (relative error below 2^-20): two Newton steps
  * and a residual correction, the fast path of IEEE division, correctly rounded for
@@ -41,6 +45,10 @@ CUBIAS_HD double cubias_div_count(double a, double n) {
   double y0;
   asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(y0) : "d"(n));
   return cubias_div_refine(a, n, y0);
+#elif defined(CUBIAS_EMU_DEVICE)
+  /* The emulated device's kernels (tests/emu) run the GPU's path: the instruction's
+   * host model (cubias_emu::rcp_approx_ftz_f64, within its error bound), refined. */
+  return cubias_div_refine(a, n, cubias_emu::rcp_approx_ftz_f64(n));
 #else
   return a / n;
 #endif

@@ -74,6 +74,10 @@ typedef struct cubias_emu_kernel_tally {
 // The tally of the kernel named `kernel` as the launch helper names it
 // ("radix_hist_kernel"; all zero when it did not run).
 cubias_emu_kernel_tally_t cubias_emu_kernel_tally(const char *kernel);
+// Sets the launch resources the emulator checks for `kernel` (registers per thread,
+// __launch_bounds__ threads, 0: none), in place of tests/emu/kernel_resources.txt's
+// (the emulator's own tests of the check).
+void cubias_emu_set_kernel_resources(const char *kernel, int regs, int bound);
 }
 
 // The typed overloads the real header offers C++ callers.
