@@ -5,17 +5,31 @@
 
 #include "host_device.h"
 
+/* NaN: one rule on both backends, CUDA's. A NaN stored in any storage dtype is the
+ * canonical one (CUBIAS_NAN_F32 / CUBIAS_NAN_16: positive, every payload bit set), as
+ * CUDA's __float2half_rn / __float2bfloat16_rn (cvt.rn.f16.f32 / cvt.rn.bf16.f32)
+ * produce; an f16 NaN loads as the canonical float NaN, as __half2float
+ * (cvt.f32.f16) gives; a bf16 load is a shift on both, so it keeps the payload. The
+ * host branches below are the host models of those instructions (docs/tests.md). */
+#define CUBIAS_NAN_F32 0x7fffffffu
+#define CUBIAS_NAN_16 0x7fffu
+
+/* A planted defect of the emulated device (tests/emu/README.md): its kernels store
+ * a NaN's sign and payload (the old host rule) when CUBIAS_EMU_PLANT=10. */
+#ifdef CUBIAS_EMU_DEVICE
+#define CUBIAS_DTYPE_PLANTED_NAN(u) \
+  (::cubias_emu::planted(10) && ((u) & 0x7fffffffu) > 0x7f800000u)
+#else
+#define CUBIAS_DTYPE_PLANTED_NAN(u) false
+#endif
+
 /* ---- storage types -> float (exact conversions) ------------------------- */
 
 CUBIAS_HD float cubias_bf16_to_f32(uint16_t h) {
-#ifdef __CUDA_ARCH__
-  return __uint_as_float((uint32_t)h << 16);
-#else
   uint32_t u = (uint32_t)h << 16;
   float f;
   memcpy(&f, &u, sizeof f);
   return f;
-#endif
 }
 
 CUBIAS_HD float cubias_f16_to_f32(uint16_t h) {
@@ -24,7 +38,7 @@ CUBIAS_HD float cubias_f16_to_f32(uint16_t h) {
 #else
   /* Rebias the exponent; Inf/NaN get the float exponent, subnormals are
    * renormalised by subtracting the magic 2^-14 (Giesen's form), written with
-   * selects only so the CPU loops vectorise. */
+   * selects only so the CPU loops vectorise. A NaN becomes the canonical one. */
   uint32_t u = (uint32_t)(h & 0x7fffu) << 13;
   uint32_t exp = u & 0x0f800000u;
   u += (uint32_t)(127 - 15) << 23;
@@ -36,33 +50,36 @@ CUBIAS_HD float cubias_f16_to_f32(uint16_t h) {
   uint32_t bits;
   memcpy(&bits, &f, sizeof bits);
   bits |= (uint32_t)(h & 0x8000u) << 16;
+  bits = (h & 0x7fffu) > 0x7c00u ? CUBIAS_NAN_F32 : bits;
   memcpy(&f, &bits, sizeof f);
   return f;
 #endif
 }
 
-/* float -> storage, round to nearest even; overflow gives +-Inf, NaN stays NaN. */
+/* float -> storage, round to nearest even; overflow gives +-Inf, NaN the canonical NaN. */
 CUBIAS_HD uint16_t cubias_f32_to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  if (CUBIAS_DTYPE_PLANTED_NAN(u)) return (uint16_t)((u >> 16) | 0x40u);
 #ifdef __CUDA_ARCH__
   return __bfloat16_as_ushort(__float2bfloat16_rn(f));
 #else
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u); /* quiet NaN */
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)CUBIAS_NAN_16;
   u += 0x7fffu + ((u >> 16) & 1u);
   return (uint16_t)(u >> 16);
 #endif
 }
 
 CUBIAS_HD uint16_t cubias_f32_to_f16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  if (CUBIAS_DTYPE_PLANTED_NAN(u)) return (uint16_t)(((u >> 16) & 0x8000u) | 0x7e00u);
 #ifdef __CUDA_ARCH__
   return __half_as_ushort(__float2half_rn(f));
 #else
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
   uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
   uint32_t a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);  /* NaN */
+  if (a > 0x7f800000u) return (uint16_t)CUBIAS_NAN_16;
   if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds to >= 65520: Inf */
   if (a < 0x38800000u) {                                   /* below 2^-14: subnormal or 0 */
     /* Add 0.5 (as float): the FPU rounds the mantissa to nearest even for us. */
@@ -79,10 +96,20 @@ CUBIAS_HD uint16_t cubias_f32_to_f16(float f) {
 #endif
 }
 
-/* Store v into element i of a buffer of dtype (0 f32, 1 f16, 2 bf16). */
+/* v, or the canonical float NaN when v is a NaN. */
+CUBIAS_HD float cubias_canonical_f32(float v) {
+  uint32_t u;
+  memcpy(&u, &v, sizeof u);
+  u = (u & 0x7fffffffu) > 0x7f800000u && !CUBIAS_DTYPE_PLANTED_NAN(u) ? CUBIAS_NAN_F32 : u;
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+/* Store v into element i of a buffer of dtype (0 f32, 1 f16, 2 bf16); a NaN is
+ * stored as the dtype's canonical NaN. */
 CUBIAS_HD void cubias_store_as(void *buf, int dtype, int64_t i, float v) {
   if (dtype == 0)
-    CUBIAS_ST((float *)buf, i, v);
+    CUBIAS_ST((float *)buf, i, cubias_canonical_f32(v));
   else if (dtype == 1)
     CUBIAS_ST((uint16_t *)buf, i, cubias_f32_to_f16(v));
   else

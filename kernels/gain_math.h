@@ -95,32 +95,12 @@ CUBIAS_HD cubias_wplan_t cubias_make_wplan(int64_t lines, int64_t len, int64_t l
   return p;
 }
 
-/* x*x rounded once (no fused multiply-add on the device, where nvcc would
- * otherwise contract s + x*x into an fma the host does not do). */
-CUBIAS_HD float cubias_gain_sq(float x) {
-#ifdef __CUDA_ARCH__
-  return __fmul_rn(x, x);
-#else
-  return x * x;
-#endif
-}
-
-/* a*b rounded once, never fused into a following add (same bits on both backends). */
-CUBIAS_HD double cubias_gain_dmul(double a, double b) {
-#ifdef __CUDA_ARCH__
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-
-CUBIAS_HD float cubias_gain_fadd(float a, float b) {
-#ifdef __CUDA_ARCH__
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
+/* x*x, a*b and a+b each rounded once. The CUDA sources compile with --fmad=false
+ * (CMakeLists.txt) and the host with -ffp-contract=off, so neither backend fuses
+ * a product into a following add: the same bits on both. */
+CUBIAS_HD float cubias_gain_sq(float x) { return x * x; }
+CUBIAS_HD double cubias_gain_dmul(double a, double b) { return a * b; }
+CUBIAS_HD float cubias_gain_fadd(float a, float b) { return a + b; }
 
 /* Square of logical entry e (see above). */
 CUBIAS_HD float cubias_wplan_load(const void *w, int dtype, const cubias_wplan_t *p, int64_t e) {

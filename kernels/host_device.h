@@ -16,6 +16,10 @@
 #else
 #define CUBIAS_HD inline __attribute__((always_inline))
 #endif
+#ifdef CUBIAS_EMU_DEVICE
+/* The emulated device's kernels (tests/emu): its instruction models and plants. */
+#include <cuda_runtime.h>
+#endif
 
 /* p[i] as a load or store of device memory, for code the GPU runs (the kernels
  * and these headers): plainly under nvcc and on the CPU; in the emulated device's
@@ -54,6 +58,10 @@ CUBIAS_HD double cubias_div_count(double a, double n) {
   double y0;
   asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(y0) : "d"(n));
   return cubias_div_refine(a, n, y0);
+#elif defined(CUBIAS_EMU_DEVICE)
+  /* The emulated device's kernels (tests/emu) run the GPU's path: the instruction's
+   * host model (cubias_emu::rcp_approx_ftz_f64, within its error bound), refined. */
+  return cubias_div_refine(a, n, cubias_emu::rcp_approx_ftz_f64(n));
 #else
   return a / n;
 #endif

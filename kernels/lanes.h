@@ -88,17 +88,16 @@ CUBIAS_HD float cubias_to_float(int x) { return (float)x; }
  * float sums; from double sums in double, times float's 1 / n (no double
  * division: on the GPU that is a called routine, which spills), kept in
  * float's range. */
-/* The run's mean, the next pivot. On the GPU IEEE float division calls a slow-path
- * subroutine, which made the redo kernels spill: the quotient is taken in double
- * without a call and rounded to float, which gives the IEEE float quotient bit for
- * bit (a correctly rounded double quotient of floats rounds to the correctly rounded
- * float one: 53 >= 2 * 24 + 2). */
+/* The run's mean, the next pivot: p + s1 / (float)n, the CPU's vector lanes' float
+ * division, bit for bit on both processors. On the GPU IEEE float division calls a
+ * slow-path subroutine, which made the redo kernels spill: the quotient of the two
+ * floats is taken in double without a call (cubias_div_count) and rounded to float,
+ * which gives the IEEE float quotient (a correctly rounded double quotient of floats
+ * rounds to the correctly rounded float one: 53 >= 2 * 24 + 2). The divisor is
+ * (float)n on both: the GPU's former branch divided by the exact n and differed from
+ * the CPU for runs longer than 2^24 (DeviceMathModels.RunMeanEqualsFloatDivision). */
 CUBIAS_HD float cubias_run_mean(float p, float s1, int n) {
-#ifdef __CUDA_ARCH__
-  return p + (float)cubias_div_count((double)s1, (double)n);
-#else
-  return p + s1 / (float)n;
-#endif
+  return p + (float)cubias_div_count((double)s1, (double)(float)n);
 }
 CUBIAS_HD float cubias_run_mean(float p, double s1, int n) {
   double m = (double)p + s1 * (double)(1.0f / (float)n);

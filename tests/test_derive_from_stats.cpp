@@ -3,7 +3,10 @@
 // independent fp64 reference) and closed forms.
 #include <gtest/gtest.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cmath>
 
 #include <random>
 #include <string>
@@ -317,6 +320,51 @@ TEST_P(DeriveFromStats, CenterFromPreactInPlace) {
     // the shifted pre-activation z - b0 + b has mean t
     expect_close(m[c].mean - b0[c] + got[c], t, bdt(), 1e-9 + dref::ulp(want, bdt()), "mean");
   }
+  cubias_stats_destroy(s);
+}
+
+// A NaN bias stays NaN and is stored as the dtype's canonical NaN (kernels/dtype.h:
+// CUDA's rule, one rule on both backends), whatever the sign and payload it came with.
+TEST_P(DeriveFromStats, CenterFromPreactStoresNaNCanonical) {
+  MAKE_ENV(env);
+  std::mt19937_64 g(5);
+  const int64_t N = 40, C = 6;
+  std::vector<double> mu(C, 1.0), sd(C, 0.5);
+  std::vector<float> z = normal_data(g, N, C, 1, mu, sd);
+  cubias_stats_t s = env.stats_of(z, N, C, 1);
+  ASSERT_NE(s, nullptr);
+  // Channels 0-4 hold NaNs of every kind (sign, quiet/signalling, payload), 5 a number.
+  const uint32_t f32_nans[] = {0xffc00000u, 0x7f800001u, 0xffa5a5a5u, 0x7fc00001u, 0xffffffffu};
+  const uint16_t h_nans[] = {0xfe00u, 0x7c01u, 0xfd55u, 0x7e01u, 0xffffu};
+  const uint16_t b_nans[] = {0xffc0u, 0x7f81u, 0xffa5u, 0x7fc1u, 0xffffu};
+  std::vector<uint8_t> hb(C * dsize(bdt()));
+  for (int64_t c = 0; c < C; ++c) {
+    if (bdt() == 0) {
+      const float one = 1.0f;
+      memcpy(&hb[c * 4], c < 5 ? (const void *)&f32_nans[c] : (const void *)&one, 4);
+    } else {
+      const uint16_t one = bdt() == 1 ? 0x3c00u : 0x3f80u;
+      const uint16_t v = c < 5 ? (bdt() == 1 ? h_nans[c] : b_nans[c]) : one;
+      memcpy(&hb[c * 2], &v, 2);
+    }
+  }
+  void *b = env.upload(hb.data(), hb.size());
+  double t = 0.0;
+  ASSERT_EQ(cubias_center_from_preact(env.h, s, &t, b, (cubias_dtype_t)bdt()), 0)
+      << cubias_get_last_error(env.h);
+  std::vector<uint8_t> got = env.bytes(b, hb.size());
+  for (int64_t c = 0; c < 5; ++c) {
+    if (bdt() == 0) {
+      uint32_t u;
+      memcpy(&u, &got[c * 4], 4);
+      EXPECT_EQ(u, 0x7fffffffu) << "channel " << c << std::hex << ": bits " << u;
+    } else {
+      uint16_t u;
+      memcpy(&u, &got[c * 2], 2);
+      EXPECT_EQ(u, 0x7fffu) << "channel " << c << std::hex << ": bits " << u;
+    }
+  }
+  EXPECT_FALSE(std::isnan(decode_all(got, bdt())[5]));
   cubias_stats_destroy(s);
 }
 
@@ -921,7 +969,14 @@ TEST(DeriveFromStatsGpu, HostPointerRefused) {
 
 std::string name_of(const ::testing::TestParamInfo<DeriveFromStats::ParamType> &i) {
   const char *dt[3] = {"f32", "f16", "bf16"};
-  return std::string(std::get<0>(i.param) == CUBIAS_BACKEND_CUDA ? "Cuda_" : "Cpu_") +
+  const char *cuda = "Cuda_";
+#ifdef CUBIAS_EMU
+  // Planted defect 12 (tests/emu/README.md): the CUDA instances misnamed "gpu_*", which
+  // the registry of GPU twins (tests/emu/gpu_twins.txt) does not select.
+  const char *plant = getenv("CUBIAS_EMU_PLANT");
+  if (plant && !strcmp(plant, "12")) cuda = "gpu_";
+#endif
+  return std::string(std::get<0>(i.param) == CUBIAS_BACKEND_CUDA ? cuda : "Cpu_") +
          dt[std::get<1>(i.param)];
 }
 

@@ -496,8 +496,9 @@ cubias_status_t cubias_cuda_derive_revive_quantile(cubias_handle_t h, cubias_sta
     for (int64_t k = 0; k < nz; ++k) {
       const cubias_plan_t plan = cubias_make_plan(z[k].outer, C, z[k].inner);
       if (plan.nchunks * C > 0)
-        cubias_launch<radix_hist_kernel>((unsigned)(plan.nchunks * C), kBlock, 0, stm, z[k], plan,
-                                         pass, prefix, hist);
+        cubias_launch<radix_hist_kernel>((unsigned)(plan.nchunks * C),
+                                         CUBIAS_EMU_PLANT(9) ? 2 * kBlock : kBlock, 0, stm, z[k],
+                                         plan, pass, prefix, hist);
     }
     cubias_launch<radix_step_kernel>(grid_for(C), kBlock, 0, stm, hist, C, pass, p, prefix, rank);
     if ((st = launched(h, where))) return st;

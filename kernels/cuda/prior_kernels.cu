@@ -79,11 +79,14 @@ __global__ void count_multihot_kernel(const uint8_t *t, int64_t n, int64_t K, in
   if (bad) atomicAdd(&counts[K], bad);
 }
 
-// One block: the anchor constant by a fixed-order reduction, then all K biases.
-__global__ void softmax_finish_kernel(const unsigned long long *counts, int64_t K, int64_t n,
-                                      double alpha, int anchor, int64_t pin, void *out,
-                                      int dtype) {
-  CUBIAS_SHARED(double, part, [1024]);
+// One block of kFinishThreads: the anchor constant by a fixed-order reduction, then all
+// K biases. The bound caps its registers at 64, so that the block fits an SM's 65536 on
+// every architecture (without it the launch could fail for want of registers).
+constexpr int kFinishThreads = 1024;
+__global__ void __launch_bounds__(kFinishThreads)
+    softmax_finish_kernel(const unsigned long long *counts, int64_t K, int64_t n, double alpha,
+                          int anchor, int64_t pin, void *out, int dtype) {
+  CUBIAS_SHARED(double, part, [kFinishThreads]);
   CUBIAS_SHARED(double, shift, );
   if (anchor == 0) {
     double s = 0.0;
@@ -187,7 +190,7 @@ cubias_status_t cubias_cuda_prior_finish(cubias_handle_t h, const uint64_t *d_co
     cubias_launch<sigmoid_finish_kernel>(grid_for(K), kBlock, 0, stream_of(h), c, K, n, alpha,
                                          d_out, dtype);
   else
-    cubias_launch<softmax_finish_kernel>(1, 1024, 0, stream_of(h), c, K, n, alpha, anchor, pin,
-                                         d_out, dtype);
+    cubias_launch<softmax_finish_kernel>(1, kFinishThreads, 0, stream_of(h), c, K, n, alpha,
+                                         anchor, pin, d_out, dtype);
   return launched(h, "cubias prior kernel");
 }

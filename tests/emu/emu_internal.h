@@ -89,6 +89,16 @@ std::string kernel_name(const char *signature);
 // Per-test reset: the kernels' tallies (cubias_emu_kernel_tally) start from zero.
 void reset_tallies();
 
+// How many runtime calls the process has made (runtime.cpp; the registry check of
+// gtest_hooks.cpp counts them per test).
+long long runtime_calls();
+
+// ---- resources.cpp: launch resources (__launch_bounds__, registers per thread)
+// True, with the reason, when a block of `threads` threads of this kernel would be
+// refused as cudaErrorLaunchOutOfResources on an architecture CI compiles.
+bool resource_refusal(const std::string &kernel, const char *signature,
+                      unsigned long long threads, std::string *why);
+
 }  // namespace cubias_emu
 
 #endif

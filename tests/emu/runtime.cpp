@@ -75,10 +75,13 @@ std::atomic<int> g_touched{0};
 thread_local int t_context = 0;
 }  // namespace
 
+std::atomic<long long> g_calls{0};
 void api_call(bool makes_context) {
   g_touched = 1;
+  ++g_calls;
   if (makes_context) t_context = 1;
 }
+long long runtime_calls() { return g_calls; }
 
 int device_count() {
   static const int n = env_int("CUBIAS_EMU_DEVICES", 2, 1, 8);
@@ -282,6 +285,13 @@ void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStrea
   else if (grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
     why = "grid dimension over its limit (x 2^31-1, y and z 65535)";
   else if (smem > 48 * 1024) why = "dynamic shared memory over 48 KB without the opt-in";
+  // Launch resources (resources.cpp): cudaErrorLaunchOutOfResources.
+  std::string resource_why;
+  cudaError_t refused = cudaErrorInvalidConfiguration;
+  if (!why && resource_refusal(g.kernel, signature, threads, &resource_why)) {
+    why = resource_why.c_str();
+    refused = cudaErrorLaunchOutOfResources;
+  }
   if (why) {
     char msg[512];
     snprintf(msg, sizeof msg,
@@ -290,7 +300,7 @@ void launch(const char *signature, dim3 grid, dim3 block, size_t smem, cudaStrea
              (unsigned long long)g.launch_no, g.kernel.c_str(), why, grid.x, grid.y, grid.z,
              block.x, block.y, block.z, smem);
     report(msg);
-    t_last = cudaErrorInvalidConfiguration;
+    t_last = refused;
     return;
   }
   std::vector<Range> writes;  // the allocations of its pointers to non-const
@@ -411,6 +421,7 @@ const char *cudaGetErrorString(cudaError_t e) {
     case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
     case cudaErrorMisalignedAddress: return "misaligned address";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
     case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
     case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
     case cudaErrorStreamCaptureImplicit: return "operation would make the legacy stream depend on a capturing blocking stream";

@@ -2,6 +2,7 @@
 // barriers, seeded orders that expose a missing one, and the faults and refused
 // launches that must become test failures naming the kernel.
 #include <gtest/gtest.h>
+#include <math.h>
 #include <string.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "cublas_v2.h"
+#include "../../kernels/host_device.h"
 #include "emu_internal.h"
 
 namespace {
@@ -460,6 +462,76 @@ TEST(EmuDevice, CublasReadsHostScalarsAtTheCall) {
   EXPECT_EQ(y, 6.0);
   cublasDestroy(h);
   cudaFree(d);
+
+
+// ---- launch resources (resources.cpp) and instruction models (device.h) ----------
+
+__global__ void bounded_kernel(int *out) {
+  if (threadIdx.x == 0) out[blockIdx.x] = (int)blockDim.x;
+}
+
+// A launch beyond the kernel's __launch_bounds__, or whose block needs more registers
+// than an SM's 65536, is refused as cudaErrorLaunchOutOfResources naming the kernel;
+// up to the limits it runs.
+TEST(EmuDevice, LaunchResourcesRefusedAsOutOfResources) {
+  Captured c;
+  int *d = device_array<int>(4);
+  cubias_emu_set_kernel_resources("bounded_kernel", 32, 256);
+  launch<bounded_kernel>("bounded_kernel", 1, 256, d);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  launch<bounded_kernel>("bounded_kernel", 1, 257, d);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorLaunchOutOfResources);
+  // No bound, 72 registers: 1024 threads need 32 warps * 2304 = 73728 registers.
+  cubias_emu_set_kernel_resources("bounded_kernel", 72, 0);
+  launch<bounded_kernel>("bounded_kernel", 1, 896, d);  // 28 * 2304 = 64512: fits
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  launch<bounded_kernel>("bounded_kernel", 1, 1024, d);
+  EXPECT_EQ(cudaGetLastError(), cudaErrorLaunchOutOfResources);
+  // 64 registers: exactly 65536 for 1024 threads.
+  cubias_emu_set_kernel_resources("bounded_kernel", 64, 0);
+  launch<bounded_kernel>("bounded_kernel", 1, 1024, d);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  cubias_emu_set_kernel_resources("bounded_kernel", 0, 0);
+  ASSERT_EQ(c.msgs().size(), 2u) << c.all();
+  EXPECT_NE(c.msgs()[0].find("bounded_kernel refused: 257 threads per block, beyond its "
+                             "__launch_bounds__ of 256"),
+            std::string::npos)
+      << c.all();
+  EXPECT_NE(c.msgs()[1].find("need 73728 registers"), std::string::npos) << c.all();
+  EXPECT_STREQ(cudaGetErrorString(cudaErrorLaunchOutOfResources),
+               "too many resources requested for launch");
+  cudaFree(d);
+}
+
+// Every kernel the library launches is in the committed resource table: the
+// softmax prior's 1024-thread block among them, within its bound and registers.
+TEST(EmuDevice, LibraryKernelsHaveTheirResources) {
+  for (const char *k : {"softmax_finish_kernel", "rows_kernel", "radix_hist_kernel",
+                        "weight_chunks_kernel", "fill_kernel"}) {
+    std::string why;
+    EXPECT_FALSE(cubias_emu::resource_refusal(k, "cubias_launch", 256, &why)) << k << ": " << why;
+  }
+  std::string why;
+  EXPECT_FALSE(cubias_emu::resource_refusal("softmax_finish_kernel", "cubias_launch", 1024, &why))
+      << why;
+  EXPECT_TRUE(cubias_emu::resource_refusal("radix_hist_kernel", "cubias_launch", 512, &why));
+  EXPECT_TRUE(cubias_emu::resource_refusal("no_such_kernel", "cubias_launch", 32, &why));
+  EXPECT_NE(why.find("not in the launch-resource table"), std::string::npos) << why;
+}
+
+// rcp.approx.ftz.f64's model: within 2^-21 of 1/x, its low word zero, and the GPU's
+// division by a count (cubias_div_refine from it) is IEEE division bit for bit.
+TEST(EmuDevice, ReciprocalEstimateModelAndRefinedDivision) {
+  for (double n = 1; n < 3e9; n = n * 1.37 + 1) {
+    const double y = cubias_emu::rcp_approx_ftz_f64(n);
+    uint64_t b;
+    memcpy(&b, &y, 8);
+    EXPECT_EQ(b & 0xffffffffull, 0u) << n;
+    EXPECT_LE(fabs(y * n - 1.0), ldexp(1.0, -21)) << n;
+    for (double a : {1.0, -7.25, 3.0e300, 1e-290, 0.1, 123456.789})
+      EXPECT_EQ(cubias_div_refine(a, n, y), a / n) << a << " / " << n;
+  }
+  EXPECT_TRUE(isinf(cubias_emu::rcp_approx_ftz_f64(1e-310)));  // flushed to zero
 }
 
 }  // namespace

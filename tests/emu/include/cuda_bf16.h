@@ -18,7 +18,7 @@ inline float __bfloat162float(__nv_bfloat16 h) {
 inline __nv_bfloat16 __float2bfloat16_rn(float f) {
   uint32_t b;
   memcpy(&b, &f, 4);
-  if ((b & 0x7fffffffu) > 0x7f800000u) return __nv_bfloat16{(unsigned short)((b >> 16) | 0x40u)};
+  if ((b & 0x7fffffffu) > 0x7f800000u) return __nv_bfloat16{(unsigned short)0x7fffu};  // CUDA's canonical NaN
   b += 0x7fffu + ((b >> 16) & 1u);
   return __nv_bfloat16{(unsigned short)(b >> 16)};
 }

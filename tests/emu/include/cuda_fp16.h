@@ -12,7 +12,7 @@ inline __half __ushort_as_half(unsigned short u) { return __half{u}; }
 inline float __half2float(__half h) {
   const uint32_t s = (uint32_t)(h.x & 0x8000u) << 16, e = (h.x >> 10) & 0x1f, m = h.x & 0x3ffu;
   uint32_t b;
-  if (e == 31) b = s | 0x7f800000u | (m << 13);
+  if (e == 31) b = m ? 0x7fffffffu : s | 0x7f800000u;  // CUDA's canonical NaN
   else if (e) b = s | ((e + 112) << 23) | (m << 13);
   else if (!m) b = s;
   else {  // subnormal: exact as a float
@@ -28,7 +28,8 @@ inline __half __float2half_rn(float f) {
   uint32_t b;
   memcpy(&b, &f, 4);
   const uint32_t s = (b >> 16) & 0x8000u, a = b & 0x7fffffffu;
-  if (a >= 0x7f800000u) return __half{(unsigned short)(s | 0x7c00u | (a > 0x7f800000u ? 0x200u : 0))};
+  if (a > 0x7f800000u) return __half{(unsigned short)0x7fffu};  // CUDA's canonical NaN
+  if (a == 0x7f800000u) return __half{(unsigned short)(s | 0x7c00u)};
   if (a >= 0x477ff000u) return __half{(unsigned short)(s | 0x7c00u)};  // rounds to inf
   if (a < 0x38800000u) {  // subnormal or zero: round to a multiple of 2^-24
     float q;

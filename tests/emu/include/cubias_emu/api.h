@@ -81,6 +81,10 @@ cubias_emu_kernel_tally_t cubias_emu_kernel_tally(const char *kernel);
 void cubias_emu_mark_buffer(cudaStream_t s, const void *p, size_t bytes);
 // Drops every slice of the allocation holding p, in stream order on s.
 void cubias_emu_clear_buffers(cudaStream_t s, const void *p);
+// Sets the launch resources the emulator checks for `kernel` (registers per thread,
+// __launch_bounds__ threads, 0: none), in place of tests/emu/kernel_resources.txt's
+// (the emulator's own tests of the check).
+void cubias_emu_set_kernel_resources(const char *kernel, int regs, int bound);
 }
 
 // The typed overloads the real header offers C++ callers.

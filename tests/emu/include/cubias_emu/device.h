@@ -75,6 +75,22 @@ inline T shfl(WarpOp op, unsigned mask, T v, int arg, int width) {
   return from_bits<T>(warp_op(op, mask, to_bits(v), arg, width));
 }
 
+// Host models of the PTX instructions the shared math (kernels/*.h) issues under
+// __CUDA_ARCH__, which the emulated kernels call instead (docs/tests.md lists them).
+// rcp.approx.ftz.f64 (MUFU.RCP64H: the reciprocal's high word, the low word zero;
+// NVIDIA publishes the error bound, not the bits): 1/x with its high word rounded
+// to nearest and the low word cleared, relative error <= 2^-21; a subnormal x is
+// flushed to zero (+-Inf).
+inline double rcp_approx_ftz_f64(double x) {
+  if (x != 0.0 && fabs(x) < 2.2250738585072014e-308) x = copysign(0.0, x);
+  double r = 1.0 / x;
+  uint64_t b;
+  memcpy(&b, &r, 8);
+  if ((b & 0x7ff0000000000000ull) != 0x7ff0000000000000ull) b = (b + 0x80000000ull) & ~0xffffffffull;
+  memcpy(&r, &b, 8);
+  return r;
+}
+
 }  // namespace cubias_emu
 
 #define CUBIAS_EMU_PLANT(n) (::cubias_emu::planted(n))
