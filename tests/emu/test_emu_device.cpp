@@ -462,7 +462,7 @@ TEST(EmuDevice, CublasReadsHostScalarsAtTheCall) {
   EXPECT_EQ(y, 6.0);
   cublasDestroy(h);
   cudaFree(d);
-
+}
 
 // ---- launch resources (resources.cpp) and instruction models (device.h) ----------
 
