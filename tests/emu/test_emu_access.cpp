@@ -36,6 +36,9 @@ template <auto K, class... A>
 void launch(const char *name, dim3 grid, dim3 block, size_t smem, A... a) {
   const std::string sig = std::string("[with auto K = ") + name + "]";
   cubias_emu::launch_kernel(K, sig.c_str(), grid, block, smem, nullptr, a...);
+  // Streams are asynchronous (CUBIAS_EMU_ASYNC): run the launch now, as a worker
+  // would, so that its faults are there to read; its error stays for the next sync.
+  (void)cudaStreamQuery(nullptr);
 }
 
 // Thread t copies src[t + shift] to dst[t] through the checked accessors.
