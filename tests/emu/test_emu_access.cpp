@@ -8,29 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "emu_capture.h"
 #include "emu_internal.h"
 
 namespace {
-
-struct Captured {
-  static std::vector<std::string> &msgs() {
-    static std::vector<std::string> m;
-    return m;
-  }
-  static void hook(const char *msg) { msgs().push_back(msg); }
-  void (*old)(const char *);
-  Captured() : old(cubias_emu::set_report_hook(hook)) { msgs().clear(); }
-  ~Captured() {
-    cubias_emu::set_report_hook(old);
-    cubias_emu::reset_for_test();
-  }
-  std::string all() const {
-    std::string s;
-    for (const auto &m : msgs()) s += m + "\n";
-    return s;
-  }
-  bool has(const char *what) const { return all().find(what) != std::string::npos; }
-};
 
 template <auto K, class... A>
 void launch(const char *name, dim3 grid, dim3 block, size_t smem, A... a) {
@@ -54,7 +35,7 @@ TEST(EmuAccess, ReadPastAWorkspaceSliceIsAFault) {
   launch<copy_kernel>("copy_kernel", 1, 64, 0, (const int *)a, b, 1);  // a[64] is b[0]: unseen
   EXPECT_EQ(cudaGetLastError(), cudaSuccess);
   {
-    Captured c;
+    Captured c(Captured::kResetAtEnd);
     cubias_emu_mark_buffer(nullptr, a, 64 * sizeof(int));
     cubias_emu_mark_buffer(nullptr, b, 64 * sizeof(int));
     launch<copy_kernel>("copy_kernel", 1, 64, 0, (const int *)a, b, 0);  // inside: fine
@@ -65,13 +46,13 @@ TEST(EmuAccess, ReadPastAWorkspaceSliceIsAFault) {
     EXPECT_EQ(cudaDeviceSynchronize(), cudaErrorIllegalAddress);
   }
   {
-    Captured c;  // a slice marked again replaces the ones it overlaps
+    Captured c(Captured::kResetAtEnd);  // a slice marked again replaces the ones it overlaps
     cubias_emu_mark_buffer(nullptr, ws, 128 * sizeof(int));
     launch<copy_kernel>("copy_kernel", 1, 64, 0, (const int *)a, b, 1);
     EXPECT_TRUE(c.msgs().empty()) << c.all();
   }
   {
-    Captured c;  // cleared: the allocation is one buffer again
+    Captured c(Captured::kResetAtEnd);  // cleared: the allocation is one buffer again
     cubias_emu_mark_buffer(nullptr, a, 64 * sizeof(int));
     cubias_emu_clear_buffers(nullptr, b);
     launch<copy_kernel>("copy_kernel", 1, 64, 0, (const int *)a, b, 1);
@@ -89,7 +70,7 @@ TEST(EmuAccess, APointerBetweenSlicesDoesNotHideTheSlices) {
   int *ws = nullptr, *out = nullptr;
   ASSERT_EQ(cudaMalloc(&ws, 128 * sizeof(int)), cudaSuccess);
   ASSERT_EQ(cudaMalloc(&out, sizeof(int)), cudaSuccess);
-  Captured c;
+  Captured c(Captured::kResetAtEnd);
   cubias_emu_mark_buffer(nullptr, ws, 32 * sizeof(int));
   cubias_emu_mark_buffer(nullptr, ws + 64, 64 * sizeof(int));
   launch<gap_then_slice_kernel>("gap_then_slice_kernel", 1, 1, 0, (const int *)ws + 40,
@@ -103,12 +84,12 @@ TEST(EmuAccess, StoreToHostMemoryOrMisalignedIsAFault) {
   int *d = nullptr;
   ASSERT_EQ(cudaMalloc(&d, 64 * sizeof(int)), cudaSuccess);
   {
-    Captured c;
+    Captured c(Captured::kResetAtEnd);
     launch<copy_kernel>("copy_kernel", 1, 64, 0, (const int *)d, d + 1, 64);  // past the end
     EXPECT_TRUE(c.has("outside the 256-byte allocation")) << c.all();
   }
   {
-    Captured c;
+    Captured c(Captured::kResetAtEnd);
     launch<copy_kernel>("copy_kernel", 1, 2, 0, (const int *)((char *)d + 2), d, 0);
     EXPECT_TRUE(c.has("misaligned")) << c.all();
   }
@@ -134,7 +115,7 @@ TEST(EmuAccess, SharedArrayOverrunIntoAnotherArrayIsAFault) {
   std::vector<int> h(64);
   ASSERT_EQ(cudaMemcpy(h.data(), d, 64 * sizeof(int), cudaMemcpyDeviceToHost), cudaSuccess);
   for (int t = 0; t < 64; ++t) EXPECT_EQ(h[t], t - 1);
-  Captured c;
+  Captured c(Captured::kResetAtEnd);
   launch<two_arrays_kernel>("two_arrays_kernel", 1, 65, 0, d, 65);  // a[64]
   EXPECT_TRUE(c.has("__shared__ index 64 out of bounds [0, 64)")) << c.all();
   cudaFree(d);
@@ -160,7 +141,7 @@ TEST(EmuAccess, StaticAndDynamicSharedMemoryCountAgainst48KB) {
   std::vector<int> h(64);
   ASSERT_EQ(cudaMemcpy(h.data(), d, 64 * sizeof(int), cudaMemcpyDeviceToHost), cudaSuccess);
   for (int t = 0; t < 64; ++t) EXPECT_EQ(h[t], 6 * t);  // dynamic: 2048 ints, all 64 written
-  Captured c;
+  Captured c(Captured::kResetAtEnd);
   launch<big_shared_kernel>("big_shared_kernel", 1, 64, 8 * 1024 + 16, d);
   EXPECT_TRUE(c.has("over the 48 KB a block may hold")) << c.all();
   cudaFree(d);
@@ -178,7 +159,7 @@ TEST(EmuAccess, DynamicSharedMemoryHasTheLaunchesBounds) {
   ASSERT_EQ(cudaMalloc(&d, 64 * sizeof(int)), cudaSuccess);
   launch<dynamic_overrun_kernel>("dynamic_overrun_kernel", 1, 64, 64 * sizeof(int), d);
   EXPECT_EQ(cudaGetLastError(), cudaSuccess);
-  Captured c;
+  Captured c(Captured::kResetAtEnd);
   launch<dynamic_overrun_kernel>("dynamic_overrun_kernel", 1, 64, 63 * sizeof(int), d);
   EXPECT_TRUE(c.has("__shared__ index 63 out of bounds [0, 63)")) << c.all();
   cudaFree(d);
@@ -198,7 +179,7 @@ TEST(EmuAccess, PointersInsideStructArgumentsAreCheckedAtLaunch) {
   launch<view_kernel>("view_kernel", 1, 1, 0, View{d + 1, 1}, d);
   EXPECT_EQ(cudaGetLastError(), cudaSuccess);
   std::vector<int> host(4);
-  Captured c;
+  Captured c(Captured::kResetAtEnd);
   launch<view_kernel>("view_kernel", 1, 1, 0, View{host.data(), 1}, d);
   EXPECT_TRUE(c.has("a pointer in struct argument #0")) << c.all();
   EXPECT_TRUE(c.has("not an emulated device allocation")) << c.all();

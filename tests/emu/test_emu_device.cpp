@@ -11,26 +11,10 @@
 
 #include "cublas_v2.h"
 #include "../../kernels/host_device.h"
+#include "emu_capture.h"
 #include "emu_internal.h"
 
 namespace {
-
-// Captures what the emulator reports instead of failing the test.
-struct Captured {
-  static std::vector<std::string> &msgs() {
-    static std::vector<std::string> m;
-    return m;
-  }
-  static void hook(const char *msg) { msgs().push_back(msg); }
-  void (*old)(const char *);
-  Captured() : old(cubias_emu::set_report_hook(hook)) { msgs().clear(); }
-  ~Captured() { cubias_emu::set_report_hook(old); }
-  std::string all() const {
-    std::string s;
-    for (const auto &m : msgs()) s += m + "\n";
-    return s;
-  }
-};
 
 template <class T>
 T *device_array(size_t n) {
